@@ -1,0 +1,65 @@
+"""The `shopease` command: servers, the demo run and reports."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+
+from shopease_platform.services import ServiceError, ServiceManager
+from shopease_platform.settings import Settings, SettingsError
+
+
+def _services(args: argparse.Namespace, settings: Settings) -> int:
+    manager = ServiceManager(settings)
+    if args.action == "up":
+        started = time.monotonic()
+        endpoints = manager.up()
+        print(f"MongoDB    ({endpoints.mongodb_source}): {endpoints.mongodb_uri}")
+        print(f"PostgreSQL ({endpoints.postgres_source}): {endpoints.postgres_url}")
+        print(f'ready in {time.monotonic() - started:.1f}s; `eval "$(shopease services env)"` exports them')
+    elif args.action == "down":
+        stopped = manager.down()
+        print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
+    elif args.action == "status":
+        print("\n".join(manager.status()))
+    elif args.action == "env":
+        for key, value in manager.endpoints().as_env(settings).items():
+            print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from shopease_platform.demo import run_demo
+
+    return run_demo(settings, days=args.days)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopease", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    services = commands.add_parser("services", help="embedded MongoDB and PostgreSQL")
+    services.add_argument("action", choices=["up", "down", "status", "env"])
+    services.set_defaults(handler=_services)
+
+    demo = commands.add_parser("demo", help="start services and materialize the whole graph for recent days")
+    demo.add_argument("--days", type=int, default=None, help="days of history (default SHOPEASE_DEMO_DAYS)")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.handler(args, settings))
+    except (SettingsError, ServiceError) as error:
+        print(f"shopease: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The one entry point Dagster loads: every asset, check, schedule, sensor and resource of the platform.
+
+Resources read their servers from environment variables (`EnvVar`) when a run starts, so loading these
+definitions never needs a server, and the same code runs against embedded or external servers.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from shopease_platform.resources import MongoResource, PostgresResource
+from shopease_platform.settings import Settings
+
+
+def build_resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
+    settings = settings or Settings.from_env()
+    return {
+        "mongo": MongoResource(
+            uri=dg.EnvVar("SHOPEASE_MONGODB_URI"),
+            database=settings.mongodb_database,
+            connect_timeout_s=settings.connect_timeout_s,
+        ),
+        "postgres": PostgresResource(
+            url=dg.EnvVar("SHOPEASE_POSTGRES_URL"), connect_timeout_s=settings.connect_timeout_s
+        ),
+    }
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or Settings.from_env()
+    return dg.Definitions(assets=[], resources=build_resources(settings))
+
+
+defs = build_definitions()

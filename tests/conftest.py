@@ -1,0 +1,38 @@
+"""Session fixtures: real MongoDB (replica set) and PostgreSQL servers for the whole test run.
+
+The servers are the embedded ones, started in a temporary folder on free ports and stopped at the end.
+When SHOPEASE_MONGODB_URI / SHOPEASE_POSTGRES_URL are set, the same tests run against those servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from shopease_platform.services import Endpoints, ServiceManager
+from shopease_platform.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("shopease-home")
+    env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
+    env["SHOPEASE_HOME"] = str(home)
+    return Settings.from_env(env)
+
+
+@pytest.fixture(scope="session")
+def services(test_settings: Settings) -> Iterator[Endpoints]:
+    """Start (or reach) the servers once and export their endpoints for Dagster's EnvVar resources."""
+    manager = ServiceManager(test_settings)
+    endpoints = manager.up()
+    saved = dict(os.environ)
+    os.environ.update(endpoints.as_env(test_settings))
+    try:
+        yield endpoints
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        manager.down()

@@ -1,0 +1,55 @@
+"""Settings: defaults, validation naming the variable, and a README that documents every variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shopease_platform.settings import SETTINGS, Settings, SettingsError, dbt_profile_env, redact
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_need_no_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"SHOPEASE_HOME": str(tmp_path)})
+    assert settings.mongodb_uri is None and settings.postgres_url is None
+    assert settings.seed == 42
+    assert settings.dagster_home == tmp_path / "dagster_home"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SHOPEASE_SEED", "x"),
+        ("SHOPEASE_PRODUCTS", "3"),
+        ("SHOPEASE_ORDERS_PER_WINDOW", "-1"),
+        ("SHOPEASE_START_DATE", "2026-13-01"),
+        ("SHOPEASE_POSTGRES_URL", "mysql://h/db"),
+        ("SHOPEASE_POSTGRES_URL", "postgresql://host:5432"),
+        ("SHOPEASE_MONGODB_URI", "localhost:27017"),
+        ("SHOPEASE_DAGSTER_POSTGRES_URL", "nope"),
+        ("SHOPEASE_MONGODB_DATABASE", "a.b"),
+    ],
+)
+def test_malformed_values_name_their_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})
+
+
+def test_dbt_profile_is_split_from_the_warehouse_url() -> None:
+    env = dbt_profile_env("postgresql://ana:p%40ss@db.example:6543/shopease")
+    assert env == {
+        "SHOPEASE_PG_HOST": "db.example",
+        "SHOPEASE_PG_PORT": "6543",
+        "SHOPEASE_PG_USER": "ana",
+        "SHOPEASE_PG_PASSWORD": "p@ss",
+        "SHOPEASE_PG_DATABASE": "shopease",
+    }
+    assert redact("postgresql://ana:secret@h:1/db") == "postgresql://ana:***@h:1/db"
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [s.name for s in SETTINGS if f"| `{s.name}` |" not in readme]
+    assert not missing, f"README settings table lacks {missing}"
