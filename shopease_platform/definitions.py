@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from shopease_platform.assets.mongo_raw import mongo_raw_assets
 from shopease_platform.resources import MongoResource, PostgresResource
+from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.settings import Settings
 
 
@@ -23,12 +25,19 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
         "postgres": PostgresResource(
             url=dg.EnvVar("SHOPEASE_POSTGRES_URL"), connect_timeout_s=settings.connect_timeout_s
         ),
+        "simulation": SimulationResource(
+            seed=settings.seed,
+            products=settings.products,
+            orders_per_window=settings.orders_per_window,
+            new_customers_per_window=settings.new_customers_per_window,
+            start_date=settings.start_date.date().isoformat(),
+        ),
     }
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
-    return dg.Definitions(assets=[], resources=build_resources(settings))
+    return dg.Definitions(assets=[*mongo_raw_assets], resources=build_resources(settings))
 
 
 defs = build_definitions()

@@ -50,8 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPEASE_START_DATE", "2026-01-01", "First day of the 3-hour partitions (UTC)."),
     Setting("SHOPEASE_PRODUCTS", "2000", "Products in the catalog."),
     Setting("SHOPEASE_ORDERS_PER_WINDOW", "120", "Mean orders per 3-hour window before seasonal shaping."),
-    Setting("SHOPEASE_NEW_CUSTOMERS_PER_WINDOW", "25", "Mean new customers per 3-hour window."),
+    Setting("SHOPEASE_NEW_CUSTOMERS_PER_WINDOW", "40", "Mean new customers per 3-hour window."),
     Setting("SHOPEASE_DEMO_DAYS", "30", "Days of history `make demo` materializes, ending at the last closed window."),
+    Setting("SHOPEASE_ETL_BATCH_SIZE", "10000", "Documents read, validated and copied per batch by the loader."),
+    Setting("SHOPEASE_MAX_REJECT_SHARE", "0.01", "Share of quarantined orders above which the rejects check fails."),
     Setting("SHOPEASE_CONNECT_TIMEOUT_S", "5", "Seconds to wait for a server before failing with a clear error."),
     Setting("DAGSTER_HOME", "$SHOPEASE_HOME/dagster_home", "Dagster instance folder (dagster.yaml is copied there)."),
 )
@@ -148,6 +150,8 @@ class Settings:
     new_customers_per_window: float
     demo_days: int
     connect_timeout_s: int
+    etl_batch_size: int = 10_000
+    max_reject_share: float = 0.01
     dagster_home: Path = field(default=Path())
 
     @classmethod
@@ -177,8 +181,10 @@ class Settings:
             start_date=_read_date(env, "SHOPEASE_START_DATE", "2026-01-01"),
             products=_read_int(env, "SHOPEASE_PRODUCTS", "2000", minimum=12),
             orders_per_window=_read_float(env, "SHOPEASE_ORDERS_PER_WINDOW", "120"),
-            new_customers_per_window=_read_float(env, "SHOPEASE_NEW_CUSTOMERS_PER_WINDOW", "25"),
+            new_customers_per_window=_read_float(env, "SHOPEASE_NEW_CUSTOMERS_PER_WINDOW", "40"),
             demo_days=_read_int(env, "SHOPEASE_DEMO_DAYS", "30", minimum=1),
             connect_timeout_s=_read_int(env, "SHOPEASE_CONNECT_TIMEOUT_S", "5", minimum=1),
+            etl_batch_size=_read_int(env, "SHOPEASE_ETL_BATCH_SIZE", "10000", minimum=1),
+            max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01"),
             dagster_home=dagster_home,
         )

@@ -36,3 +36,28 @@ def services(test_settings: Settings) -> Iterator[Endpoints]:
         os.environ.clear()
         os.environ.update(saved)
         manager.down()
+
+
+@pytest.fixture
+def isolated_stores(services: Endpoints, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """A fresh MongoDB database name and a fresh PostgreSQL database URL for one test, dropped afterwards."""
+    import psycopg
+    import pymongo
+    from psycopg import sql
+
+    from shopease_platform.settings import with_database
+
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name.lower())[:40]
+    server = with_database(services.postgres_url, "postgres")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    client: pymongo.MongoClient = pymongo.MongoClient(services.mongodb_uri)
+    client.drop_database(name)
+    try:
+        yield name, with_database(services.postgres_url, name)
+    finally:
+        client.drop_database(name)
+        client.close()
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

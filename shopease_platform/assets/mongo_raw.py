@@ -1,0 +1,172 @@
+"""The simulated business lands in MongoDB: catalog and stores once, customers, price events and orders per window.
+
+Every asset writes idempotently (upserts by deterministic `_id`, transactional order writes), so any window can be
+re-materialized at any time without duplicating or losing a document. Partitioned assets accept a range of
+windows in one run (`BackfillPolicy.single_run`), so 30 days of history is one run, not 240.
+"""
+
+import time
+
+import dagster as dg
+
+from shopease_platform.assets.metadata import preview, throughput, time_window
+from shopease_platform.mongo_store.schema import ensure_schema
+from shopease_platform.mongo_store.writer import apply_price_events, insert_missing, upsert_documents, write_window
+from shopease_platform.orchestration.partitions import WINDOW, window_partitions, window_starts
+from shopease_platform.resources import MongoResource
+from shopease_platform.resources.simulation import SimulationResource
+from shopease_platform.simulation import (
+    build_catalog,
+    build_stores,
+    customer_documents,
+    customers_for_window,
+    orders_for_window,
+    price_events_for_window,
+    restocks_for_window,
+)
+
+GROUP = "mongo_raw"
+OWNERS = ["team:data-platform"]
+KINDS = {"mongodb", "python"}
+RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+PARTITIONED = {
+    "partitions_def": window_partitions,
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "group_name": GROUP,
+    "owners": OWNERS,
+    "kinds": KINDS,
+    "retry_policy": RETRY,
+}
+
+
+@dg.asset(key=["mongo", "product_catalog"], group_name=GROUP, owners=OWNERS, kinds=KINDS, retry_policy=RETRY)
+def product_catalog(mongo: MongoResource, simulation: SimulationResource) -> dg.MaterializeResult:
+    """The fixed product catalog (`products` collection): categories, brands, base prices, initial stock.
+
+    Existing products keep their live state (current price, stock): only missing products are inserted.
+    """
+    db = mongo.get_database()
+    ensure_schema(db)
+    config = simulation.config()
+    documents = build_catalog(config).documents()
+    for document in documents:
+        document["price_effective_at"] = config.start
+    inserted = insert_missing(db, "products", documents)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": db.products.count_documents({}),
+            "products_inserted": inserted,
+            "categories": len({d["category"] for d in documents}),
+            "preview": preview(documents, ["_id", "name", "category", "brand", "base_price", "initial_stock"]),
+        }
+    )
+
+
+@dg.asset(key=["mongo", "stores"], group_name=GROUP, owners=OWNERS, kinds=KINDS, retry_policy=RETRY)
+def stores(mongo: MongoResource, simulation: SimulationResource) -> dg.MaterializeResult:
+    """The online store and the physical branches (`stores` collection)."""
+    db = mongo.get_database()
+    ensure_schema(db)
+    documents = build_stores(simulation.config())
+    upsert_documents(db, "stores", documents)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(documents),
+            "branches": sum(d["kind"] == "branch" for d in documents),
+            "preview": preview(documents, ["_id", "name", "kind", "state", "city"], limit=20),
+        }
+    )
+
+
+@dg.asset(key=["mongo", "customers"], **PARTITIONED)
+def customers(
+    context: dg.AssetExecutionContext, mongo: MongoResource, simulation: SimulationResource
+) -> dg.MaterializeResult:
+    """Customers who signed up in each window (`customers` collection, address embedded)."""
+    db = mongo.get_database()
+    ensure_schema(db)
+    config = simulation.config()
+    written: list[dict] = []
+    for window_start in window_starts(context.partition_time_window):
+        documents = customers_for_window(config, window_start)
+        upsert_documents(db, "customers", documents)
+        written.extend(documents)
+    return dg.MaterializeResult(
+        metadata={
+            "documents_written": len(written),
+            **time_window(context.partition_time_window),
+            "preview": preview(written, ["_id", "first_name", "last_name", "created_at"]),
+        }
+    )
+
+
+@dg.asset(key=["mongo", "price_events"], deps=[product_catalog], **PARTITIONED)
+def price_events(
+    context: dg.AssetExecutionContext, mongo: MongoResource, simulation: SimulationResource
+) -> dg.MaterializeResult:
+    """Promotions and permanent price increases effective in each window; products' current price follows them."""
+    db = mongo.get_database()
+    ensure_schema(db)
+    config = simulation.config()
+    events: list[dict] = []
+    for window_start in window_starts(context.partition_time_window):
+        events.extend(price_events_for_window(config, window_start))
+    apply_price_events(db, events)
+    return dg.MaterializeResult(
+        metadata={
+            "documents_written": len(events),
+            **time_window(context.partition_time_window),
+            "preview": preview(events, ["product_id", "effective_at", "kind", "old_price", "new_price"]),
+        }
+    )
+
+
+@dg.asset(key=["mongo", "raw_orders"], deps=[product_catalog, stores, customers, price_events], **PARTITIONED)
+def raw_orders(
+    context: dg.AssetExecutionContext, mongo: MongoResource, simulation: SimulationResource
+) -> dg.MaterializeResult:
+    """Orders with embedded line items, and the stock they move, one transaction per window.
+
+    Returning customers may come from windows never materialized here (a demo that starts mid-history), so their
+    documents, which the simulation regenerates exactly from their ids, are inserted when missing.
+    """
+    client = mongo.get_client()
+    db = mongo.get_database()
+    ensure_schema(db)
+    config = simulation.config()
+    windows = list(window_starts(context.partition_time_window))
+    started = time.monotonic()
+    inserted = present = lines = 0
+    revenue = 0.0
+    sample: list[dict] = []
+    for done, window_start in enumerate(windows, start=1):
+        orders = orders_for_window(config, window_start)
+        customer_ids = sorted({order["customer_id"] for order in orders})
+        known = {d["_id"] for d in db.customers.find({"_id": {"$in": customer_ids}}, {"_id": 1})}
+        insert_missing(db, "customers", customer_documents(config, [c for c in customer_ids if c not in known]))
+        result = write_window(client, db, orders, restocks_for_window(config, window_start), window_start + WINDOW)
+        inserted += result.orders_inserted
+        present += result.orders_already_present
+        lines += sum(len(order["items"]) for order in orders)
+        revenue += sum(order["order_total"] for order in orders)
+        sample = sample or orders
+        if done % 40 == 0 or done == len(windows):
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (len(windows) - done)
+            context.log.info(f"orders: {done}/{len(windows)} windows, {inserted:,} new orders, ETA {eta:.0f}s")
+    elapsed = time.monotonic() - started
+    return dg.MaterializeResult(
+        metadata={
+            "orders_inserted": inserted,
+            "orders_already_present": present,
+            "order_lines": lines,
+            "revenue": dg.MetadataValue.float(round(revenue, 2)),
+            "windows": len(windows),
+            **time_window(context.partition_time_window),
+            **throughput(inserted + present, elapsed),
+            "preview": preview(sample, ["_id", "customer_id", "store_id", "ordered_at", "items", "order_total"]),
+        }
+    )
+
+
+mongo_raw_assets = [product_catalog, stores, customers, price_events, raw_orders]

@@ -1,0 +1,1 @@
+"""The MongoDB raw store: collections and indexes, transactional window writes, change streams, reports."""

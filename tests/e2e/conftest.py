@@ -1,0 +1,68 @@
+"""A small simulated business materialized through Dagster against the session's real servers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from shopease_platform.definitions import build_definitions
+from shopease_platform.resources import MongoResource, PostgresResource
+from shopease_platform.services import Endpoints
+from shopease_platform.settings import Settings
+
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
+
+@dataclass
+class Platform:
+    """The definitions plus resources pointed at one test's isolated MongoDB and PostgreSQL databases."""
+
+    defs: dg.Definitions
+    resources: dict[str, Any]
+    mongo_database: str
+    postgres_url: str
+    instance: dg.DagsterInstance
+
+    def assets(self, partitioned: bool) -> list[dg.AssetsDefinition]:
+        return [
+            a for a in (self.defs.assets or []) if isinstance(a, dg.AssetsDefinition)
+            and (a.partitions_def is not None) == partitioned
+        ]  # fmt: skip
+
+    def materialize_static(self) -> dg.ExecuteInProcessResult:
+        return dg.materialize(self.assets(False), resources=self.resources, instance=self.instance)
+
+    def materialize_windows(self, first: str, last: str, selection: Any = None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            self.assets(True),
+            selection=selection,
+            resources=self.resources,
+            instance=self.instance,
+            tags=dict(zip(RANGE_TAGS, (first, last), strict=True)),
+        )
+
+
+def small_platform(services: Endpoints, isolated: tuple[str, str], **env: str) -> Platform:
+    settings = Settings.from_env(
+        {
+            "SHOPEASE_START_DATE": "2026-03-01",
+            "SHOPEASE_PRODUCTS": "300",
+            "SHOPEASE_ORDERS_PER_WINDOW": "40",
+            "SHOPEASE_NEW_CUSTOMERS_PER_WINDOW": "10",
+            **env,
+        }
+    )
+    defs = build_definitions(settings)
+    name, pg_url = isolated
+    resources = dict(defs.resources or {})
+    resources["mongo"] = MongoResource(uri=services.mongodb_uri, database=name)
+    resources["postgres"] = PostgresResource(url=pg_url)
+    return Platform(defs, resources, name, pg_url, dg.DagsterInstance.ephemeral())
+
+
+@pytest.fixture
+def platform(services: Endpoints, isolated_stores: tuple[str, str]) -> Platform:
+    return small_platform(services, isolated_stores)

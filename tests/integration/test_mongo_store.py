@@ -1,0 +1,162 @@
+"""The raw store against the real replica set: indexes, idempotent transactional writes, change streams."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pymongo
+import pytest
+from pymongo.database import Database
+
+from shopease_platform.mongo_store.change_stream import ResumeTokenInvalid, poll_new_orders
+from shopease_platform.mongo_store.schema import ensure_schema
+from shopease_platform.mongo_store.writer import apply_price_events, write_window
+from shopease_platform.services import Endpoints
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 3, 1, 6, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(services: Endpoints) -> Iterator[pymongo.MongoClient]:
+    client: pymongo.MongoClient = pymongo.MongoClient(services.mongodb_uri, tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def db(client: pymongo.MongoClient, request: pytest.FixtureRequest) -> Iterator[Database]:
+    name = "store_" + request.node.name[:40].replace("[", "_").replace("]", "_")
+    client.drop_database(name)
+    database = client[name]
+    ensure_schema(database)
+    database.products.insert_many(
+        [
+            {"_id": f"P{i}", "sku": f"SKU{i}", "name": f"p{i}", "category": "Toys", "price": 10.0,
+             "initial_stock": 100, "stock": 100, "price_effective_at": T0 - timedelta(days=1), "updated_at": T0}
+            for i in range(3)
+        ]
+    )  # fmt: skip
+    yield database
+    client.drop_database(name)
+
+
+def _order(n: int, minute: int = 0, **items: int) -> dict[str, Any]:
+    lines = [
+        {"line_number": k + 1, "product_id": pid, "quantity": qty, "unit_price": 10.0}
+        for k, (pid, qty) in enumerate(items.items())
+    ]
+    return {
+        "_id": f"O-{n}",
+        "customer_id": f"C-{n}",
+        "store_id": "S000",
+        "ordered_at": T0 + timedelta(minutes=minute),
+        "status": "placed",
+        "currency": "USD",
+        "items": lines,
+        "order_total": sum(line["quantity"] * 10.0 for line in lines),
+    }
+
+
+def _stock(db: Database) -> dict[str, int]:
+    return {d["_id"]: d["stock"] for d in db.products.find()}
+
+
+def test_window_query_uses_the_ordered_at_index(db: Database) -> None:
+    db.orders.insert_many([_order(n, minute=n) for n in range(50)])
+    plan = db.orders.find({"ordered_at": {"$gte": T0, "$lt": T0 + timedelta(hours=3)}}).explain()
+    winning = str(plan["queryPlanner"]["winningPlan"])
+    assert "IXSCAN" in winning and "ordered_at_1" in winning
+    assert {"customer_id_1", "items.product_id_1", "ordered_at_1"} <= set(db.orders.index_information())
+
+
+def test_order_items_view_unwinds_lines(db: Database) -> None:
+    db.orders.insert_one(_order(1, P0=2, P1=1))
+    lines = list(db.order_items.find().sort("line_number"))
+    assert [(line["order_id"], line["product_id"], line["line_revenue"]) for line in lines] == [
+        ("O-1", "P0", 20.0),
+        ("O-1", "P1", 10.0),
+    ]
+
+
+def test_rewriting_a_window_is_idempotent(client: pymongo.MongoClient, db: Database) -> None:
+    orders = [_order(1, P0=2, P1=1), _order(2, minute=5, P0=1)]
+    restocks = [{"_id": "R-P2-1", "product_id": "P2", "quantity": 7, "restocked_at": T0}]
+    first = write_window(client, db, orders, restocks, T0 + timedelta(hours=3))
+    assert (first.orders_inserted, first.units_ordered, first.units_restocked) == (2, 4, 7)
+    for _ in range(3):
+        again = write_window(client, db, orders, restocks, T0 + timedelta(hours=3))
+        assert (again.orders_inserted, again.orders_already_present, again.restocks_inserted) == (0, 2, 0)
+    assert db.orders.count_documents({}) == 2
+    assert _stock(db) == {"P0": 97, "P1": 99, "P2": 107}
+
+
+def test_aborted_transaction_changes_nothing(client: pymongo.MongoClient, db: Database) -> None:
+    def fail() -> None:
+        raise RuntimeError("injected failure after the orders were written")
+
+    orders = [_order(n, minute=n, P0=1, P1=2) for n in range(20)]
+    with pytest.raises(RuntimeError, match="injected"):
+        write_window(client, db, orders, [], T0 + timedelta(hours=3), fail_after_orders=fail)
+    assert db.orders.count_documents({}) == 0
+    assert _stock(db) == {"P0": 100, "P1": 100, "P2": 100}
+
+
+def test_stock_reconciles_after_interleaved_writers(client: pymongo.MongoClient, db: Database) -> None:
+    """Several windows written from threads at once: stock still equals initial + restocks - ordered."""
+
+    def window(w: int) -> None:
+        orders = [_order(w * 100 + n, minute=n, P0=1 + n % 2, P1=1) for n in range(30)]
+        restocks = [{"_id": f"R-P0-{w}", "product_id": "P0", "quantity": 5, "restocked_at": T0}]
+        write_window(client, db, orders, restocks, T0)
+
+    threads = [threading.Thread(target=window, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = {d["_id"]: d["units"] for d in db.order_items.aggregate(
+        [{"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}}}])}  # fmt: skip
+    restocked = {d["_id"]: d["units"] for d in db.restocks.aggregate(
+        [{"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}}}])}  # fmt: skip
+    for product in db.products.find():
+        pid = product["_id"]
+        assert product["stock"] == product["initial_stock"] + restocked.get(pid, 0) - ordered.get(pid, 0)
+    assert db.orders.count_documents({}) == 120
+
+
+def test_price_events_move_current_price_forward_only(db: Database) -> None:
+    late = {"_id": "PE-2", "product_id": "P0", "effective_at": T0 + timedelta(days=2), "kind": "increase",
+            "old_price": 9.0, "new_price": 11.0}  # fmt: skip
+    early = {"_id": "PE-1", "product_id": "P0", "effective_at": T0 + timedelta(days=1), "kind": "promotion_start",
+             "old_price": 10.0, "new_price": 9.0}  # fmt: skip
+    apply_price_events(db, [late])
+    apply_price_events(db, [early])  # an older window loaded afterwards must not put its price back
+    product = db.products.find_one({"_id": "P0"})
+    assert product["price"] == 11.0
+    assert db.price_events.count_documents({}) == 2
+
+
+def test_change_stream_resumes_from_its_token(db: Database) -> None:
+    start = poll_new_orders(db, None, max_seconds=0.5)
+    assert start.orders == [] and start.resume_token is not None
+
+    db.orders.insert_many([_order(1, P0=1), _order(2, P1=1)])
+    first = poll_new_orders(db, start.resume_token, max_seconds=5)
+    assert [o["_id"] for o in first.orders] == ["O-1", "O-2"]
+
+    empty = poll_new_orders(db, first.resume_token, max_seconds=0.5)
+    assert empty.orders == []
+    assert empty.resume_token is not None
+
+    db.orders.insert_one(_order(3, P2=1))  # inserted "while the sensor was down"
+    resumed = poll_new_orders(db, empty.resume_token, max_seconds=5)
+    assert [o["_id"] for o in resumed.orders] == ["O-3"]
+
+
+def test_invalid_resume_token_is_reported_not_skipped(db: Database) -> None:
+    with pytest.raises(ResumeTokenInvalid):
+        poll_new_orders(db, {"_data": "00DEADBEEF"}, max_seconds=0.5)
