@@ -9,7 +9,9 @@ from __future__ import annotations
 import dagster as dg
 
 from shopease_platform.assets.mongo_raw import mongo_raw_assets
+from shopease_platform.assets.postgres_raw import postgres_raw_assets
 from shopease_platform.resources import MongoResource, PostgresResource
+from shopease_platform.resources.etl import EtlResource
 from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.settings import Settings
 
@@ -32,12 +34,13 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
             new_customers_per_window=settings.new_customers_per_window,
             start_date=settings.start_date.date().isoformat(),
         ),
+        "etl": EtlResource(batch_size=settings.etl_batch_size, max_reject_share=settings.max_reject_share),
     }
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
-    return dg.Definitions(assets=[*mongo_raw_assets], resources=build_resources(settings))
+    return dg.Definitions(assets=[*mongo_raw_assets, *postgres_raw_assets], resources=build_resources(settings))
 
 
 defs = build_definitions()

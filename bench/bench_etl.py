@@ -1,0 +1,176 @@
+"""MongoDB -> PostgreSQL load speed and memory: this loader vs the usual alternatives, on the same documents.
+
+One 3-hour window holding about `--lines` order lines (default 1,000,000) is simulated, written to MongoDB,
+then loaded three ways:
+  * the platform's loader (batched read, validation, binary COPY, one transaction), in a child process so its
+    peak memory can be read;
+  * a naive find -> row-by-row INSERT, on a sample (it is far too slow for the whole window);
+  * pandas `json_normalize` + `to_sql`, on a sample.
+Rates are compared in order lines per second, end to end (read from MongoDB to committed in PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pymongo
+
+from bench.common import bench_servers, figure, ratio
+from shopease_platform.etl import loader
+from shopease_platform.etl.tables import ensure_raw_tables
+from shopease_platform.mongo_store.schema import ensure_schema
+
+WINDOW_START = datetime(2026, 11, 27, 18, tzinfo=UTC)  # a Friday evening in the November peak
+WINDOW = (WINDOW_START, WINDOW_START + timedelta(hours=3))
+DATABASE = "bench_etl"
+
+
+def simulate_into_mongo(uri: str, lines: int) -> int:
+    """Write one window of simulated business with about `lines` order lines; returns the real line count."""
+    from shopease_platform.simulation import SimulationConfig, build_catalog, build_stores, orders_for_window
+
+    probe = SimulationConfig(start=datetime(2026, 1, 1, tzinfo=UTC))
+    sample = orders_for_window(probe, WINDOW_START)
+    lines_per_order_at_base = sum(len(o["items"]) for o in sample) / probe.base_orders_per_window
+    config = SimulationConfig(
+        start=datetime(2026, 1, 1, tzinfo=UTC), base_orders_per_window=lines / lines_per_order_at_base
+    )
+    started = time.monotonic()
+    orders = orders_for_window(config, WINDOW_START)
+    client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)
+    client.drop_database(DATABASE)
+    db = client[DATABASE]
+    ensure_schema(db)
+    db.products.insert_many(build_catalog(config).documents())
+    db.stores.insert_many(build_stores(config))
+    customer_ids = sorted({o["customer_id"] for o in orders})
+    db.customers.insert_many([{"_id": c, "email": f"{c}@bench"} for c in customer_ids])
+    for start in range(0, len(orders), 20_000):
+        db.orders.insert_many(orders[start : start + 20_000], ordered=False)
+    total = sum(len(o["items"]) for o in orders)
+    print(f"  simulated and wrote {len(orders):,} orders / {total:,} lines in {time.monotonic() - started:.1f}s")
+    client.close()
+    return total
+
+
+def reset_postgres(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("drop schema if exists raw cascade")
+        ensure_raw_tables(conn)
+
+
+def child_load(mongo_uri: str, postgres_url: str, batch_size: int) -> None:
+    """Runs in a fresh process: load the window, print seconds and peak RSS as JSON."""
+    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with psycopg.connect(postgres_url) as conn, conn.transaction():
+        result = loader.load_orders(client[DATABASE], conn, WINDOW, batch_size=batch_size)
+    seconds = time.monotonic() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "lines": result.rows["order_items"], "rejected": result.rows_rejected,
+                      "peak_mb": peak_kb / 1024, "import_mb": baseline_kb / 1024}))  # fmt: skip
+
+
+def naive_insert(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[int, float]:
+    """find() then one INSERT per order and per line: the loop many first loaders are."""
+    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    lines = 0
+    started = time.monotonic()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("create temp table n_orders (like raw.orders)")
+        conn.execute("create temp table n_items (like raw.order_items)")
+        for doc in client[DATABASE].orders.find({"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}):
+            conn.execute(
+                "insert into n_orders (order_id, customer_id, store_id, ordered_at, status, currency, order_total,"
+                " line_count, _source_id, _loaded_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
+                (doc["_id"], doc["customer_id"], doc["store_id"], doc["ordered_at"], doc["status"], doc["currency"],
+                 doc["order_total"], len(doc["items"]), doc["_id"]),
+            )  # fmt: skip
+            for item in doc["items"]:
+                conn.execute(
+                    "insert into n_items (order_id, line_number, product_id, quantity, unit_price, line_revenue,"
+                    " ordered_at, _source_id, _loaded_at) values (%s, %s, %s, %s, %s, %s, %s, %s, now())",
+                    (doc["_id"], item["line_number"], item["product_id"], item["quantity"], item["unit_price"],
+                     item["quantity"] * item["unit_price"], doc["ordered_at"], doc["_id"]),
+                )  # fmt: skip
+                lines += 1
+            if lines >= sample_lines:
+                break
+        conn.commit()
+    return lines, time.monotonic() - started
+
+
+def pandas_to_sql(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[int, float]:
+    """json_normalize + DataFrame.to_sql through SQLAlchemy: the common notebook path."""
+    import pandas as pd
+    import sqlalchemy
+
+    client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    started = time.monotonic()
+    docs = list(
+        client[DATABASE].orders.find({"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}).limit(sample_lines // 2)
+    )
+    items = pd.json_normalize(docs, record_path="items", meta=["_id", "customer_id", "ordered_at"])
+    orders = pd.json_normalize(docs).drop(columns=["items"])
+    engine = sqlalchemy.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        orders.to_sql("p_orders", conn, schema="raw", if_exists="replace", index=False, chunksize=10_000)
+        items.to_sql("p_items", conn, schema="raw", if_exists="replace", index=False, chunksize=10_000)
+    engine.dispose()
+    return len(items), time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000, help="order lines in the window")
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--naive-sample", type=int, default=20_000, help="lines for the row-by-row baseline")
+    parser.add_argument("--pandas-sample", type=int, default=200_000, help="lines for the pandas baseline")
+    parser.add_argument("--child", nargs=2, metavar=("MONGO_URI", "POSTGRES_URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_load(*args.child, args.batch_size)
+        return 0
+
+    with bench_servers() as servers:
+        print(f"ETL benchmark: one window of ~{args.lines:,} order lines")
+        lines = simulate_into_mongo(servers.mongodb_uri, args.lines)
+        reset_postgres(servers.postgres_url)
+        child = subprocess.run(
+            [sys.executable, "-m", "bench.bench_etl", "--batch-size", str(args.batch_size), "--child",
+             servers.mongodb_uri, servers.postgres_url],
+            capture_output=True, text=True, check=True, env=os.environ,
+        )  # fmt: skip
+        loaded = json.loads(child.stdout.strip().splitlines()[-1])
+        assert loaded["lines"] == lines and loaded["rejected"] == 0, loaded
+        loader_rate = lines / loaded["seconds"]
+        naive_lines, naive_seconds = naive_insert(servers.mongodb_uri, servers.postgres_url, args.naive_sample)
+        pandas_lines, pandas_seconds = pandas_to_sql(servers.mongodb_uri, servers.postgres_url, args.pandas_sample)
+        naive_rate = naive_lines / naive_seconds
+        pandas_rate = pandas_lines / pandas_seconds
+
+        print("results (order lines per second, read from MongoDB to committed in PostgreSQL)")
+        figure("loader: lines", lines, "lines")
+        figure("loader: seconds", loaded["seconds"], "s")
+        figure("loader: rate", loader_rate, "lines/s")
+        figure("loader: peak memory of the loading process", loaded["peak_mb"], "MB")
+        figure(f"naive find -> INSERT ({naive_lines:,} lines)", naive_rate, "lines/s")
+        figure(f"pandas json_normalize + to_sql ({pandas_lines:,} lines)", pandas_rate, "lines/s")
+        ratio("loader / naive INSERT", loader_rate, naive_rate)
+        ratio("loader / pandas to_sql", loader_rate, pandas_rate)
+        target = loader_rate >= 200_000 and loader_rate / pandas_rate >= 50 and loaded["peak_mb"] < 500
+        print(f"  targets (>= 200k lines/s, >= 50x pandas, < 500 MB): {'met' if target else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

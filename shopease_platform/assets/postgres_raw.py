@@ -1,0 +1,176 @@
+"""Raw PostgreSQL tables loaded from MongoDB, one asset per table, partitioned like their sources.
+
+Every window loads in its own transaction (atomic: a failure leaves that window as it was), a range of
+windows in one run. Orders and their line items are one multi-asset because they must change together.
+"""
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+from psycopg import Connection
+from pymongo.database import Database
+
+from shopease_platform.assets.metadata import throughput, time_window
+from shopease_platform.assets.mongo_raw import customers, price_events, product_catalog, raw_orders, stores
+from shopease_platform.checks.reconciliation import reconcile_orders, rejects_check
+from shopease_platform.etl import loader
+from shopease_platform.etl.tables import ensure_raw_tables
+from shopease_platform.orchestration.partitions import WINDOW, window_partitions, window_starts
+from shopease_platform.resources import MongoResource, PostgresResource
+from shopease_platform.resources.etl import EtlResource
+
+GROUP = "postgres_raw"
+OWNERS = ["team:data-platform"]
+KINDS = {"postgres", "python"}
+RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+COMMON = {"group_name": GROUP, "owners": OWNERS, "kinds": KINDS, "retry_policy": RETRY}
+PARTITIONED = {**COMMON, "partitions_def": window_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+
+
+def _metadata(result: loader.LoadResult, table: str, started: float) -> dict[str, Any]:
+    return {
+        "dagster/row_count": result.rows[table],
+        "rows_loaded": result.rows_loaded,
+        "rows_rejected": result.rows_rejected,
+        **throughput(result.rows_loaded, time.monotonic() - started),
+    }
+
+
+def _per_window(
+    context: dg.AssetExecutionContext,
+    mongo: MongoResource,
+    postgres: PostgresResource,
+    load: Callable[[Database, Connection, tuple[datetime, datetime]], loader.LoadResult],
+) -> loader.LoadResult:
+    """Run `load` for every window of the partition range, one transaction each."""
+    total = loader.LoadResult()
+    db = mongo.get_database()
+    windows = list(window_starts(context.partition_time_window))
+    with postgres.connect() as conn:
+        ensure_raw_tables(conn)
+        conn.commit()
+        for start in windows:
+            with conn.transaction():
+                total.add(load(db, conn, (start, start + WINDOW)))
+    return total
+
+
+@dg.asset(key=["raw", "products"], deps=[product_catalog], **COMMON)
+def raw_products(mongo: MongoResource, postgres: PostgresResource) -> dg.MaterializeResult:
+    """Products with their current price and stock, upserted by product_id."""
+    started = time.monotonic()
+    with postgres.connect() as conn:
+        ensure_raw_tables(conn)
+        result = loader.load_products(mongo.get_database(), conn)
+    return dg.MaterializeResult(metadata=_metadata(result, "products", started))
+
+
+@dg.asset(key=["raw", "stores"], deps=[stores], **COMMON)
+def raw_stores(mongo: MongoResource, postgres: PostgresResource) -> dg.MaterializeResult:
+    """The online store and branches, upserted by store_id."""
+    started = time.monotonic()
+    with postgres.connect() as conn:
+        ensure_raw_tables(conn)
+        result = loader.load_stores(mongo.get_database(), conn)
+    return dg.MaterializeResult(metadata=_metadata(result, "stores", started))
+
+
+@dg.asset(key=["raw", "customers"], deps=[customers, raw_orders], **PARTITIONED)
+def raw_customers(
+    context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource
+) -> dg.MaterializeResult:
+    """Customers created in each window and those its orders reference, upserted by customer_id."""
+    started = time.monotonic()
+    result = _per_window(context, mongo, postgres, loader.load_customers)
+    return dg.MaterializeResult(
+        metadata={**_metadata(result, "customers", started), **time_window(context.partition_time_window)}
+    )
+
+
+@dg.asset(key=["raw", "price_events"], deps=[price_events], **PARTITIONED)
+def raw_price_events(
+    context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource
+) -> dg.MaterializeResult:
+    """Price events effective in each window; the window is replaced whole."""
+    started = time.monotonic()
+    result = _per_window(context, mongo, postgres, loader.load_price_events)
+    return dg.MaterializeResult(
+        metadata={**_metadata(result, "price_events", started), **time_window(context.partition_time_window)}
+    )
+
+
+ORDERS_KEY = dg.AssetKey(["raw", "orders"])
+ORDER_ITEMS_KEY = dg.AssetKey(["raw", "order_items"])
+REJECTED_KEY = dg.AssetKey(["raw", "rejected_documents"])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(ORDERS_KEY, deps=[raw_orders], description="One row per order (raw.orders).", **{
+            k: v for k, v in PARTITIONED.items() if k in ("group_name", "owners", "kinds")
+        }),
+        dg.AssetSpec(ORDER_ITEMS_KEY, deps=[raw_orders], description="One row per order line (raw.order_items).", **{
+            k: v for k, v in PARTITIONED.items() if k in ("group_name", "owners", "kinds")
+        }),
+        dg.AssetSpec(REJECTED_KEY, deps=[raw_orders], description="Quarantined documents of every raw load, with "
+                     "the collection, source id, reason and original payload.", **{
+            k: v for k, v in PARTITIONED.items() if k in ("group_name", "owners", "kinds")
+        }),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("reconciles_with_mongodb", asset=ORDERS_KEY, blocking=True,
+                          description="Orders, lines and revenue equal MongoDB's for the same windows, "
+                                      "quarantined documents accounted for."),
+        dg.AssetCheckSpec("rejected_documents", asset=ORDERS_KEY,
+                          description="Warns when any order was quarantined; fails above the configured share."),
+    ],
+    partitions_def=window_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=RETRY,
+    can_subset=False,
+)  # fmt: skip
+def raw_orders_and_items(
+    context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource, etl: EtlResource
+):
+    """Orders and their lines for each window, validated, COPY-loaded and replaced atomically per window."""
+    started = time.monotonic()
+    db = mongo.get_database()
+    references = loader.OrderReferences.read(db)
+    windows = list(window_starts(context.partition_time_window))
+    total = loader.LoadResult()
+    with postgres.connect() as conn:
+        ensure_raw_tables(conn)
+        with conn.transaction():
+            total.add(loader.quarantine_unplaceable(db, conn))
+        for done, start in enumerate(windows, start=1):
+            with conn.transaction():
+                total.add(loader.load_orders(db, conn, (start, start + WINDOW), references, etl.batch_size))
+            if done % 40 == 0 or done == len(windows):
+                elapsed = time.monotonic() - started
+                context.log.info(
+                    f"raw orders: {done}/{len(windows)} windows, {total.rows_loaded:,} rows, "
+                    f"{total.rows_loaded / max(elapsed, 1e-9):,.0f} rows/s, "
+                    f"ETA {elapsed / done * (len(windows) - done):.0f}s"
+                )
+        window = context.partition_time_window
+        reconciliation = reconcile_orders(db, conn, window.start, window.end)
+    documents = total.rows["orders"] + total.rejected["orders"]
+    shared = {**time_window(context.partition_time_window), **throughput(total.rows_loaded, time.monotonic() - started)}
+    yield dg.MaterializeResult(
+        asset_key=ORDERS_KEY,
+        metadata={"dagster/row_count": total.rows["orders"], "rows_rejected": total.rejected["orders"], **shared},
+    )
+    yield dg.MaterializeResult(
+        asset_key=ORDER_ITEMS_KEY, metadata={"dagster/row_count": total.rows["order_items"], **shared}
+    )
+    yield dg.MaterializeResult(
+        asset_key=REJECTED_KEY, metadata={"orders_quarantined": total.rejected["orders"], **shared}
+    )
+    yield reconciliation
+    yield rejects_check(total.rejected["orders"], documents, etl.max_reject_share)
+
+
+postgres_raw_assets = [raw_products, raw_stores, raw_customers, raw_price_events, raw_orders_and_items]

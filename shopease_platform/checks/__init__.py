@@ -1,0 +1,1 @@
+"""Asset checks: reconciliation between stores, quarantined documents, freshness."""

@@ -1,0 +1,1 @@
+"""MongoDB -> PostgreSQL raw tables: validate, flatten, binary COPY, one transaction per window."""
