@@ -2,8 +2,8 @@
 
 One 3-hour window holding about `--lines` order lines (default 1,000,000) is simulated, written to MongoDB,
 then loaded three ways:
-  * the platform's loader (batched read, validation, binary COPY, one transaction), in a child process so its
-    peak memory can be read;
+  * the platform's loader (raw BSON batches validated column-wise, binary COPY, one transaction), in a child
+    process so its peak memory and CPU can be read, with the CPU of the PostgreSQL backend it loads through;
   * a naive find -> row-by-row INSERT, on a sample (it is far too slow for the whole window);
   * pandas `json_normalize` + `to_sql`, on a sample.
 Rates are compared in order lines per second, end to end (read from MongoDB to committed in PostgreSQL).
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pymongo
@@ -67,17 +68,46 @@ def reset_postgres(url: str) -> None:
         ensure_raw_tables(conn)
 
 
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a local process (the PostgreSQL backend of a connection), None if not readable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    `ru_maxrss` survives fork and exec on Linux, so a child started by this (large) benchmark process would
+    report the parent's peak; the kernel's per-process high-water mark (VmHWM) starts afresh at exec.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_load(mongo_uri: str, postgres_url: str, batch_size: int) -> None:
-    """Runs in a fresh process: load the window, print seconds and peak RSS as JSON."""
+    """Runs in a fresh process: load the window, print seconds, CPU and peak RSS as JSON."""
     client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.monotonic()
-    with psycopg.connect(postgres_url) as conn, conn.transaction():
-        result = loader.load_orders(client[DATABASE], conn, WINDOW, batch_size=batch_size)
+    baseline_mb = _peak_rss_mb()
+    started, cpu_started = time.monotonic(), time.process_time()
+    with psycopg.connect(postgres_url) as conn:
+        backend = conn.info.backend_pid
+        backend_started = _process_cpu_seconds(backend)
+        with conn.transaction():
+            result = loader.load_orders(client[DATABASE], conn, WINDOW, batch_size=batch_size)
+        backend_finished = _process_cpu_seconds(backend)
     seconds = time.monotonic() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    backend_cpu = None if None in (backend_started, backend_finished) else backend_finished - backend_started
     print(json.dumps({"seconds": seconds, "lines": result.rows["order_items"], "rejected": result.rows_rejected,
-                      "peak_mb": peak_kb / 1024, "import_mb": baseline_kb / 1024}))  # fmt: skip
+                      "peak_mb": _peak_rss_mb(), "import_mb": baseline_mb,
+                      "cpu": time.process_time() - cpu_started, "backend_cpu": backend_cpu}))  # fmt: skip
 
 
 def naive_insert(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[int, float]:
@@ -163,6 +193,9 @@ def main() -> int:
         figure("loader: seconds", loaded["seconds"], "s")
         figure("loader: rate", loader_rate, "lines/s")
         figure("loader: peak memory of the loading process", loaded["peak_mb"], "MB")
+        figure("loader: CPU of the loading process", loaded["cpu"], "s")
+        if loaded["backend_cpu"] is not None:  # one backend does every insert: the floor of the load's time
+            figure("loader: CPU of its PostgreSQL backend", loaded["backend_cpu"], "s")
         figure(f"naive find -> INSERT ({naive_lines:,} lines)", naive_rate, "lines/s")
         figure(f"pandas json_normalize + to_sql ({pandas_lines:,} lines)", pandas_rate, "lines/s")
         ratio("loader / naive INSERT", loader_rate, naive_rate)

@@ -39,26 +39,22 @@ def _metadata(result: loader.LoadResult, table: str, started: float) -> dict[str
     }
 
 
-def _per_window(
+def _over_range(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
     postgres: PostgresResource,
     load: Callable[[Database, Connection, tuple[datetime, datetime]], loader.LoadResult],
 ) -> loader.LoadResult:
-    """Run `load` for every window of the partition range, one transaction each."""
-    total = loader.LoadResult()
-    db = mongo.get_database()
-    windows = list(window_starts(context.partition_time_window))
+    """Run `load` over the run's windows in one transaction: replacing the whole range replaces each window."""
+    window = context.partition_time_window
     with postgres.connect() as conn:
         ensure_raw_tables(conn)
         conn.commit()
-        for start in windows:
-            with conn.transaction():
-                total.add(load(db, conn, (start, start + WINDOW)))
-    return total
+        with conn.transaction():
+            return load(mongo.get_database(), conn, (window.start, window.end))
 
 
-@dg.asset(key=["raw", "products"], deps=[product_catalog], **COMMON)
+@dg.asset(key=["raw", "products"], deps=[product_catalog, price_events], **COMMON)
 def raw_products(mongo: MongoResource, postgres: PostgresResource) -> dg.MaterializeResult:
     """Products with their current price and stock, upserted by product_id."""
     started = time.monotonic()
@@ -84,7 +80,7 @@ def raw_customers(
 ) -> dg.MaterializeResult:
     """Customers created in each window and those its orders reference, upserted by customer_id."""
     started = time.monotonic()
-    result = _per_window(context, mongo, postgres, loader.load_customers)
+    result = _over_range(context, mongo, postgres, loader.load_customers)
     return dg.MaterializeResult(
         metadata={**_metadata(result, "customers", started), **time_window(context.partition_time_window)}
     )
@@ -96,7 +92,7 @@ def raw_price_events(
 ) -> dg.MaterializeResult:
     """Price events effective in each window; the window is replaced whole."""
     started = time.monotonic()
-    result = _per_window(context, mongo, postgres, loader.load_price_events)
+    result = _over_range(context, mongo, postgres, loader.load_price_events)
     return dg.MaterializeResult(
         metadata={**_metadata(result, "price_events", started), **time_window(context.partition_time_window)}
     )

@@ -1,35 +1,43 @@
 """Load raw MongoDB documents into PostgreSQL, exactly and atomically.
 
-Each call runs in the caller's transaction: documents stream from MongoDB in batches (memory stays flat as a
-window grows), are validated and flattened in Python, written with binary COPY into temporary staging tables,
-and published into the raw tables with one set-based statement per table. A window is replaced whole
-(delete-and-insert on its time column), dimensions are upserted by key; if anything fails, the transaction
-rolls back and the previous state of the window is intact.
+Each call runs in the caller's transaction, and a window is replaced whole (delete-and-insert on its time
+column) while dimensions are upserted by key; if anything fails, the transaction rolls back and the previous
+state of the window is intact.
+
+Orders, the bulk of the data, take a columnar path: raw BSON batches are read without building Python
+objects, validated and flattened with numpy (`order_batch`, same rules and reasons as `validation.order_rows`,
+which still judges every doubtful document), encoded as binary COPY rows and copied straight into the raw
+tables, a reader thread preparing the next batch while this one is sent. Memory stays flat as a window grows.
+Dimensions are small: they are validated in Python and staged with binary COPY, then published with one
+set-based statement per table.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
+import pyarrow as pa
 from bson import json_util
 from psycopg import Connection, sql
 from pymongo.database import Database
 
 from shopease_platform.etl import tables
+from shopease_platform.etl.order_batch import Batch, Columns, KnownCustomers, ReferenceSets, flatten_orders
+from shopease_platform.etl.pg_binary import HEADER, TRAILER, column_order, encode_rows
+from shopease_platform.etl.raw_cursor import raw_batches
 from shopease_platform.etl.tables import RawTable
 from shopease_platform.etl.validation import (
     Document,
-    References,
-    Rejected,
     Row,
     customer_row,
-    order_rows,
     partition,
     price_event_row,
     product_row,
@@ -60,12 +68,6 @@ class LoadResult:
         self.rows.update(other.rows)
         self.rejected.update(other.rejected)
         self.seconds += other.seconds
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _staging_name(table: RawTable) -> sql.Identifier:
@@ -216,6 +218,101 @@ class OrderReferences:
         return cls(frozenset(mongo.products.distinct("_id")), frozenset(mongo.stores.distinct("_id")))
 
 
+@dataclass
+class _EncodedBatch:
+    """One batch, ready to send: binary COPY rows for both tables, and the documents rejected."""
+
+    orders: pa.Buffer
+    order_count: int
+    lines: pa.Buffer
+    line_count: int
+    rejects: list[tuple[Document, str]]
+
+
+def _encode(batch: Batch) -> _EncodedBatch:
+    return _EncodedBatch(
+        encode_rows(batch.orders.fields(), len(batch.orders)),
+        len(batch.orders),
+        encode_rows(batch.lines.fields(), len(batch.lines)),
+        len(batch.lines),
+        batch.rejects,
+    )
+
+
+def _copy_binary(conn: Connection, table: RawTable, columns: list[str], rows: pa.Buffer) -> None:
+    statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+        table.qualified, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor().copy(statement) as copy:
+        copy.write(HEADER)
+        copy.write(rows)
+        copy.write(TRAILER)
+
+
+class _Prefetch:
+    """Produce items in a thread, at most `depth` ahead of the consumer, so reading overlaps writing.
+
+    Exceptions in the producer are raised in the consumer; if the consumer stops early (an error, or
+    `after_batch` raising), the producer is told to stop and is waited for before the error propagates.
+    """
+
+    _DONE = object()
+
+    def __init__(self, produce: Callable[[Callable[[], bool]], Iterator[Any]], depth: int = 2) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(produce,), name="order-reader", daemon=True)
+
+    def _run(self, produce: Callable[[Callable[[], bool]], Iterator[Any]]) -> None:
+        items = produce(self._stop.is_set)
+        try:
+            for item in items:
+                if not self._put(item):
+                    return
+        except BaseException as error:  # handed to the consumer, which raises it
+            self._put(_Failure(error))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # releases the server cursor when the consumer stopped early
+        self._put(self._DONE)
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __enter__(self) -> Iterator[Any]:
+        self._thread.start()
+        return self._items()
+
+    def _items(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with suppress(queue.Empty):
+                self._queue.get(timeout=0.1)
+        self._thread.join()
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
 def load_orders(
     mongo: Database,
     conn: Connection,
@@ -226,35 +323,54 @@ def load_orders(
 ) -> LoadResult:
     """Replace the window's rows in raw.orders and raw.order_items with what MongoDB holds now.
 
-    `after_batch` is called with the batch number after each batch is staged (progress, failure injection).
+    The window's rows are deleted, then each batch is copied straight into the raw tables, all in the
+    caller's transaction: a failure anywhere (including `after_batch` raising) rolls back to the previous
+    state. A reader thread fetches raw BSON batches, validates and flattens them column-wise (`order_batch`)
+    and encodes binary COPY rows while this thread sends the previous batch, so MongoDB, Python and
+    PostgreSQL work at the same time. `after_batch` is called with the batch number after each batch is
+    copied (progress, failure injection); a batch is what the server returns for `batch_size`.
     """
     started = time.monotonic()
     references = references or OrderReferences.read(mongo)
+    sets = ReferenceSets(references.products, references.stores)
+    customers = KnownCustomers(lambda ids: mongo.customers.distinct("_id", {"_id": {"$in": ids}}))
+    query = {"ordered_at": {"$gte": window[0], "$lt": window[1]}}
+    codec_options = mongo.orders.codec_options
+    order_columns = [f.name for f in column_order(Columns.from_rows(tables.ORDERS, []).fields())]
+    line_columns = [f.name for f in column_order(Columns.from_rows(tables.ORDER_ITEMS, []).fields())]
+
+    def produce(stopped: Callable[[], bool]) -> Iterator[_EncodedBatch]:
+        with closing(raw_batches(mongo.orders, query, batch_size)) as batches:
+            for raw in batches:
+                if stopped():
+                    return
+                yield _encode(flatten_orders(raw, window, sets, customers, codec_options))
+
+    if conn.info.encoding != "utf-8":  # text is sent as the UTF-8 bytes MongoDB holds
+        conn.execute("set local client_encoding to 'UTF8'")
+    for table in (tables.ORDERS, tables.ORDER_ITEMS):
+        conn.execute(
+            sql.SQL("delete from {} where {} >= %s and {} < %s").format(
+                table.qualified, sql.Identifier(table.window_column), sql.Identifier(table.window_column)
+            ),
+            window,
+        )
     result = LoadResult()
-    _create_staging(conn, tables.ORDERS)
-    _create_staging(conn, tables.ORDER_ITEMS)
-    cursor = mongo.orders.find({"ordered_at": {"$gte": window[0], "$lt": window[1]}}, batch_size=batch_size)
     rejects: list[tuple[Document, str]] = []
-    for number, batch in enumerate(_batches(cursor, batch_size), start=1):
-        customer_ids = list({doc.get("customer_id") for doc in batch if isinstance(doc.get("customer_id"), str)})
-        known = frozenset(mongo.customers.distinct("_id", {"_id": {"$in": customer_ids}}))
-        refs = References(references.products, references.stores, known)
-        order_batch: list[Row] = []
-        line_batch: list[Row] = []
-        for doc in batch:
-            try:
-                order, lines = order_rows(doc, window, refs)
-            except Rejected as reason:
-                rejects.append((doc, str(reason)))
-                continue
-            order_batch.append(order)
-            line_batch.extend(lines)
-        _copy(conn, tables.ORDERS, order_batch)
-        _copy(conn, tables.ORDER_ITEMS, line_batch)
-        if after_batch is not None:
-            after_batch(number)
-    result.rows["orders"] = _publish(conn, tables.ORDERS, window)
-    result.rows["order_items"] = _publish(conn, tables.ORDER_ITEMS, window)
+    order_rows = line_rows = 0
+    with _Prefetch(produce) as batches:
+        for number, batch in enumerate(batches, start=1):
+            if batch.order_count:
+                _copy_binary(conn, tables.ORDERS, order_columns, batch.orders)
+            if batch.line_count:
+                _copy_binary(conn, tables.ORDER_ITEMS, line_columns, batch.lines)
+            order_rows += batch.order_count
+            line_rows += batch.line_count
+            rejects.extend(batch.rejects)
+            if after_batch is not None:
+                after_batch(number)
+    result.rows["orders"] = order_rows
+    result.rows["order_items"] = line_rows
     _quarantine(conn, "orders", rejects, window[0])
     result.rejected["orders"] = len(rejects)
     result.seconds = time.monotonic() - started

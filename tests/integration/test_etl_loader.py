@@ -5,16 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import bson
 import psycopg
 import pymongo
 import pytest
+from bson import Int64
+from bson.raw_bson import RawBSONDocument
 from pymongo.database import Database
 
 from shopease_platform.checks.reconciliation import reconcile_orders
-from shopease_platform.etl import loader
+from shopease_platform.etl import loader, tables
 from shopease_platform.etl.tables import ensure_raw_tables
+from shopease_platform.etl.validation import References, Rejected, order_rows
 from shopease_platform.mongo_store.schema import ensure_schema
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.services import Endpoints, ServiceError
@@ -151,6 +156,110 @@ def test_malformed_documents_are_quarantined_with_distinct_reasons(
     assert payloads["BAD-missing-time"]["customer_id"] == "C1"
     check = reconcile_orders(db, conn, *WINDOW)
     assert check.passed, check.metadata
+
+
+def _awkward_orders() -> list[dict[str, Any]]:
+    """Orders that load, with the values where a columnar path could drift: half cents, ints, text, layout."""
+    docs = []
+    prices = [0.005, 2.675, 1.0049999999999999, 10.125, 0.285, 7, Int64(12), 1234567.125, 19.99, 0.01]
+    for n, price in enumerate(prices):
+        items = [
+            {"line_number": 1, "product_id": "P-é", "quantity": Int64(3), "unit_price": price},
+            {"line_number": Int64(2), "product_id": f"P{n % 5}", "quantity": 1 + n, "unit_price": 3.5, "note": "x"},
+        ]
+        doc = {
+            "_id": f"A-{n:03d}",
+            "customer_id": "C1",
+            "store_id": "S000",
+            "ordered_at": T0 + timedelta(minutes=n, milliseconds=n * 7),
+            "items": items,
+            "order_total": round(sum(round(i["quantity"] * float(i["unit_price"]), 2) for i in items), 2),
+        }
+        doc.update([{}, {"status": None}, {"status": ""}, {"currency": "EUR", "status": "en préparation"}][n % 4])
+        docs.append(doc)
+    long = [{"line_number": k, "product_id": f"P{100 + k}", "quantity": 1, "unit_price": 0.5} for k in range(70)]
+    docs.append({"_id": "A-long", "customer_id": "C2", "store_id": "S000", "ordered_at": T0 + timedelta(hours=1),
+                 "items": long, "order_total": 35})  # fmt: skip
+    return docs
+
+
+def _row_by_row_reference(db: Database, conn: psycopg.Connection) -> None:
+    """The window as the row-by-row path loads it: `order_rows`, float8 staging, cast to the raw types."""
+    refs = References(
+        frozenset(db.products.distinct("_id")),
+        frozenset(db.stores.distinct("_id")),
+        frozenset(db.customers.distinct("_id")),
+    )
+    orders, lines = [], []
+    for doc in db.orders.find({"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}):
+        try:
+            order, order_lines = order_rows(doc, WINDOW, refs)
+        except Rejected:
+            continue
+        orders.append(order)
+        lines.extend(order_lines)
+    for table, rows in ((tables.ORDERS, orders), (tables.ORDER_ITEMS, lines)):
+        staged = [c.staging_type for c in table.columns]
+        columns = ", ".join(f"{c.name} {t}" for c, t in zip(table.columns, staged, strict=True))
+        conn.execute(f"create temp table ref_{table.name} ({columns}, _source_id text)")
+        with conn.cursor().copy(f"copy ref_{table.name} from stdin (format binary)") as copy:
+            copy.set_types([*staged, "text"])
+            for row in rows:
+                copy.write_row(row)
+        casts = ", ".join(f"{c.name}::{c.type}" for c in table.columns)
+        conn.execute(f"create temp view ref_{table.name}_typed as select {casts}, _source_id from ref_{table.name}")
+
+
+def test_columnar_load_equals_the_row_by_row_path(stores: tuple[Database, psycopg.Connection]) -> None:
+    db, conn = stores
+    db.products.insert_many([{"_id": "P-é", "sku": "S-e", "name": "é", "category": "Toys", "price": 1.0}])
+    db.products.insert_many([{"_id": f"P{100 + k}", "sku": f"S{100 + k}", "name": "x", "category": "Toys",
+                              "price": 1.0} for k in range(70)])  # fmt: skip
+    db.orders.insert_many(_awkward_orders())
+    result = _load(db, conn, batch_size=300)
+    assert (result.rows["orders"], result.rows_rejected) == (2511, 0)
+    _row_by_row_reference(db, conn)
+    for table in (tables.ORDERS, tables.ORDER_ITEMS):
+        names = ", ".join([*table.column_names, "_source_id"])
+        for left, right in (
+            (f"ref_{table.name}_typed", f"raw.{table.name}"),
+            (f"raw.{table.name}", f"ref_{table.name}_typed"),
+        ):
+            difference = conn.execute(f"select {names} from {left} except all select {names} from {right}").fetchall()
+            assert difference == [], (left, right, difference[:3])
+    exact = conn.execute(
+        "select unit_price, line_revenue from raw.order_items where order_id = 'A-002' and line_number = 1"
+    )
+    # 1.0049999999999999 is cast as 1.00500000000000 (15 digits): 1.01; the revenue is round(3.0149999…, 2): 3.01
+    assert exact.fetchone() == (Decimal("1.01"), Decimal("3.01"))
+    conn.rollback()
+
+
+def test_text_arrives_intact_whatever_the_client_encoding(stores: tuple[Database, psycopg.Connection]) -> None:
+    db, conn = stores
+    db.products.insert_one({"_id": "P-é", "sku": "S-e", "name": "é", "category": "Toys", "price": 1.0})
+    db.orders.insert_many(_awkward_orders()[:4])
+    conn.execute("set client_encoding to 'LATIN1'")
+    conn.commit()
+    _load(db, conn)
+    assert conn.info.encoding == "iso8859-1"  # the loader's setting ended with its transaction
+    texts = conn.execute(
+        "select distinct o.status, i.product_id from raw.orders o join raw.order_items i using (order_id)"
+        " where o.order_id like 'A-%' and i.line_number = 1"
+    ).fetchall()
+    assert set(texts) == {("placed", "P-é"), ("en préparation", "P-é")}
+
+
+def test_a_failure_while_reading_leaves_the_window_as_it_was(stores: tuple[Database, psycopg.Connection]) -> None:
+    db, conn = stores
+    _load(db, conn)
+    before = _checksum(conn)
+    broken = bson.encode(dict(_order(9999), customer_id="C1"))
+    broken = broken.replace(b"C1\x00", b"\xff\xfe\x00", 1)  # not UTF-8: strict decoding fails, as it always did
+    db.orders.insert_one(RawBSONDocument(broken))
+    with pytest.raises(bson.errors.InvalidBSON):
+        _load(db, conn, batch_size=100)
+    assert _checksum(conn) == before
 
 
 def test_reconciliation_fails_when_postgres_differs(stores: tuple[Database, psycopg.Connection]) -> None:
