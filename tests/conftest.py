@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+
+# The window partitions are fixed when the definitions are imported; the tests use history from 2025 on (a whole
+# calendar year for the planted-truth tests), so the partitions must start there.
+os.environ["SHOPEASE_START_DATE"] = "2025-01-01"
 
 from shopease_platform.services import Endpoints, ServiceManager
 from shopease_platform.settings import Settings
@@ -38,16 +43,16 @@ def services(test_settings: Settings) -> Iterator[Endpoints]:
         manager.down()
 
 
-@pytest.fixture
-def isolated_stores(services: Endpoints, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    """A fresh MongoDB database name and a fresh PostgreSQL database URL for one test, dropped afterwards."""
+@contextmanager
+def fresh_databases(services: Endpoints, label: str) -> Iterator[tuple[str, str]]:
+    """A fresh MongoDB database name and a fresh PostgreSQL database URL, dropped afterwards."""
     import psycopg
     import pymongo
     from psycopg import sql
 
     from shopease_platform.settings import with_database
 
-    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name.lower())[:40]
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in label.lower())[:40]
     server = with_database(services.postgres_url, "postgres")
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
@@ -61,3 +66,10 @@ def isolated_stores(services: Endpoints, request: pytest.FixtureRequest) -> Iter
         client.close()
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def isolated_stores(services: Endpoints, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """Fresh databases for one test."""
+    with fresh_databases(services, request.node.name) as stores:
+        yield stores

@@ -11,7 +11,13 @@ import dagster as dg
 
 from shopease_platform.assets.metadata import preview, throughput, time_window
 from shopease_platform.mongo_store.schema import ensure_schema
-from shopease_platform.mongo_store.writer import apply_price_events, insert_missing, upsert_documents, write_window
+from shopease_platform.mongo_store.writer import (
+    apply_price_events,
+    insert_missing,
+    sync_catalog_prices,
+    upsert_documents,
+    write_window,
+)
 from shopease_platform.orchestration.partitions import WINDOW, window_partitions, window_starts
 from shopease_platform.resources import MongoResource
 from shopease_platform.resources.simulation import SimulationResource
@@ -21,6 +27,7 @@ from shopease_platform.simulation import (
     customer_documents,
     customers_for_window,
     orders_for_window,
+    price_at,
     price_events_for_window,
     restocks_for_window,
 )
@@ -86,11 +93,8 @@ def customers(
     db = mongo.get_database()
     ensure_schema(db)
     config = simulation.config()
-    written: list[dict] = []
-    for window_start in window_starts(context.partition_time_window):
-        documents = customers_for_window(config, window_start)
-        upsert_documents(db, "customers", documents)
-        written.extend(documents)
+    written = [d for start in window_starts(context.partition_time_window) for d in customers_for_window(config, start)]
+    upsert_documents(db, "customers", written)
     return dg.MaterializeResult(
         metadata={
             "documents_written": len(written),
@@ -104,17 +108,26 @@ def customers(
 def price_events(
     context: dg.AssetExecutionContext, mongo: MongoResource, simulation: SimulationResource
 ) -> dg.MaterializeResult:
-    """Promotions and permanent price increases effective in each window; products' current price follows them."""
+    """Promotions and permanent price increases effective in each window; products' current price follows them.
+
+    The catalog's prices are first brought to the prices in force when the range starts, so a history that
+    begins after SHOPEASE_START_DATE charges and shows the same prices.
+    """
     db = mongo.get_database()
     ensure_schema(db)
     config = simulation.config()
+    windows = list(window_starts(context.partition_time_window))
+    catalog = build_catalog(config)
+    in_force = price_at(config, windows[0]).tolist()
+    synced = sync_catalog_prices(db, dict(zip(catalog.product_ids, in_force, strict=True)), windows[0])
     events: list[dict] = []
-    for window_start in window_starts(context.partition_time_window):
+    for window_start in windows:
         events.extend(price_events_for_window(config, window_start))
     apply_price_events(db, events)
     return dg.MaterializeResult(
         metadata={
             "documents_written": len(events),
+            "catalog_prices_brought_forward": synced,
             **time_window(context.partition_time_window),
             "preview": preview(events, ["product_id", "effective_at", "kind", "old_price", "new_price"]),
         }

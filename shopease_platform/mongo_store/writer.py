@@ -87,6 +87,27 @@ class WindowWrite:
     units_restocked: int
 
 
+def sync_catalog_prices(db: Database, prices: dict[str, float], as_of: datetime) -> int:
+    """Bring each product's current price to its price in force at ``as_of``, unless a later one is already set.
+
+    Price events are only written for the windows that are materialized; a history that starts after
+    SHOPEASE_START_DATE would otherwise keep base prices for products whose price changed before it.
+    """
+    if not prices:
+        return 0
+    result = db["products"].bulk_write(
+        [
+            UpdateOne(
+                {"_id": product_id, "price_effective_at": {"$lt": as_of}},
+                {"$set": {"price": price, "price_effective_at": as_of}, "$max": {"updated_at": as_of}},
+            )
+            for product_id, price in prices.items()
+        ],
+        ordered=False,
+    )
+    return result.modified_count
+
+
 def write_window(
     client: MongoClient,
     db: Database,

@@ -50,3 +50,27 @@ def test_windows_land_once_and_stock_reconciles(services: Endpoints, platform: P
     text = "\n".join(render(r) for r in reports)
     for title in ("Revenue by category", "Top customers", "Inactive customers", "Top-selling product", "Out-of-stock"):
         assert title in text
+
+
+def test_a_history_starting_late_shows_the_prices_in_force(services: Endpoints, platform: Platform) -> None:
+    """Price changes before the first materialized window still reach the catalog (and so raw.products)."""
+    from datetime import UTC, datetime
+
+    from shopease_platform.simulation import build_catalog, price_at
+
+    assert platform.materialize_static().success
+    assert platform.materialize_windows("2026-06-10-00:00", "2026-06-10-21:00").success
+    config = platform.defs.resources["simulation"].config()  # type: ignore[union-attr]
+    expected = dict(
+        zip(build_catalog(config).product_ids, price_at(config, datetime(2026, 6, 10, 21, tzinfo=UTC)).tolist(),
+            strict=True)
+    )  # fmt: skip
+    db = _db(services, platform)
+    actual = {p["_id"]: p["price"] for p in db.products.find({}, {"price": 1})}
+    assert actual == expected
+    assert sum(expected[p] != base for p, base in zip(expected, build_catalog(config).base_price, strict=True)) > 20
+    for order in db.orders.find().limit(50):
+        for item in order["items"]:
+            assert item["unit_price"] == pytest.approx(
+                price_at(config, order["ordered_at"])[int(item["product_id"][1:]) - 1]
+            )

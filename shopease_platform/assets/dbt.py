@@ -1,0 +1,125 @@
+"""Every dbt seed, snapshot and model as a Dagster asset, in the same graph as the MongoDB and raw assets.
+
+dbt sources carry `meta.dagster.asset_key` = `["raw", <table>]`, so they resolve to the ETL's raw assets and
+lineage runs unbroken from `product_catalog` to every mart. Models are keyed `[schema, name]`
+(`["analytics", "fct_order_items"]`), grouped by layer, and dbt tests appear as asset checks.
+
+The dbt assets are deliberately unpartitioned: a run of the window job (one window, or a range as one run)
+hands its windows to dbt as `--vars '{window_start, window_end}'`, read from the run's partition tags, and the
+incremental models rebuild exactly those rows. Partitioning them too would make Dagster plan one check
+execution per dbt test per window (270 tests x 240 windows for a 30-day demo) before a range run even starts,
+and their freshness is about "was it rebuilt recently", which an unpartitioned asset expresses directly.
+"""
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from shopease_platform.orchestration.late_orders import KEY_FORMAT
+from shopease_platform.orchestration.partitions import WINDOW
+from shopease_platform.resources import PostgresResource
+from shopease_platform.settings import dbt_profile_env
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+_PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """No manifest yet (a fresh clone), or a project file changed after it was written."""
+    manifest = Path(project.manifest_path)
+    if not manifest.exists():
+        return True
+    written = manifest.stat().st_mtime
+    root = Path(project.project_dir)
+    files = (f for name in _PROJECT_FILES for f in (root / name, *(root / name).rglob("*")))
+    return any(f.is_file() and f.stat().st_mtime > written for f in files)
+
+
+if manifest_is_stale(dbt_project):
+    # `dbt parse` needs no database and takes a few seconds; a stale manifest would miss new models or tests.
+    dbt_project.preparer.prepare(dbt_project)
+
+_GROUPS = {"seed": "dbt_seeds", "snapshot": "dbt_snapshots"}
+
+
+class ShopEaseDbtTranslator(DagsterDbtTranslator):
+    """Asset keys `[schema, name]`, groups by layer (`dbt_staging`, `dbt_intermediate`, `dbt_marts`, ...)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type in _GROUPS:
+            return _GROUPS[resource_type]
+        fqn = dbt_resource_props.get("fqn", [])
+        return f"dbt_{fqn[1]}" if len(fqn) > 2 else "dbt_models"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:analytics-engineering"]
+
+
+translator = ShopEaseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@contextmanager
+def warehouse_profile(postgres: PostgresResource) -> Iterator[None]:
+    """Point dbt's profile (SHOPEASE_PG_* variables) at the resource's database for the invocation."""
+    saved = {key: os.environ.get(key) for key in dbt_profile_env(postgres.url)}
+    os.environ.update(dbt_profile_env(postgres.url))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def window_vars(tags: Mapping[str, str]) -> dict[str, str]:
+    """The windows of the run (its partition, or its partition range) as dbt vars; none outside a window run."""
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    if not first or not last:
+        return {}
+    start = datetime.strptime(first, KEY_FORMAT).replace(tzinfo=UTC)
+    end = datetime.strptime(last, KEY_FORMAT).replace(tzinfo=UTC) + WINDOW
+    return {"window_start": start.isoformat(), "window_end": end.isoformat()}
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+)
+def shopease_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, postgres: PostgresResource
+) -> Iterator[Any]:
+    """`dbt build` (seeds, snapshots, models and their tests) for the run's windows."""
+    variables = window_vars(context.run.tags)
+    context.log.info(f"dbt build for {variables or 'the latest loads (no window in this run)'}")
+    args = ["build", "--vars", json.dumps(variables)] if variables else ["build"]
+    with warehouse_profile(postgres):
+        invocation = dbt.cli(args, context=context)
+        yield from invocation.stream().fetch_row_counts()
+
+
+def dbt_resource() -> DbtCliResource:
+    """dbt from the same environment as Dagster (a virtualenv's `bin/` need not be on PATH)."""
+    beside_python = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(
+        project_dir=dbt_project, dbt_executable=str(beside_python) if beside_python.exists() else "dbt"
+    )

@@ -1,0 +1,214 @@
+"""Four simulated months (September to December) through the whole graph: the marts agree with plain SQL on the
+raw tables, recover the simulation's planted truth, and their tests catch a corrupted raw row.
+
+September to December holds the planted November-December peak (against September-October), two opposite
+category seasons (heating rises, outdoor falls) and about 600 price changes, at a third of a year's cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from shopease_platform.orchestration.jobs import WINDOW_JOB
+from shopease_platform.services import Endpoints
+from shopease_platform.simulation import SimulationConfig
+from shopease_platform.simulation.windows import volume_multiplier
+from tests.conftest import fresh_databases
+from tests.e2e.conftest import RANGE_TAGS, Platform, small_platform
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+YEAR = 2025
+MONTH = datetime(YEAR, 10, 1).date()
+FIRST_DAY = datetime(YEAR, 9, 1).date()
+DAYS = [FIRST_DAY + timedelta(days=d) for d in range(122)]
+
+
+@pytest.fixture(scope="module")
+def year(services: Endpoints) -> Iterator[Platform]:
+    """September-December 2025 at a small volume, materialized by the window job as one run over 976 windows."""
+    with fresh_databases(services, "dbt_marts_year") as stores:
+        platform = small_platform(
+            services,
+            stores,
+            SHOPEASE_START_DATE=f"{YEAR}-01-01",
+            SHOPEASE_PRODUCTS="200",
+            SHOPEASE_ORDERS_PER_WINDOW="30",
+            SHOPEASE_NEW_CUSTOMERS_PER_WINDOW="8",
+        )
+        tags = dict(zip(RANGE_TAGS, (f"{YEAR}-09-01-00:00", f"{YEAR}-12-31-21:00"), strict=True))
+        result = platform.run_job(WINDOW_JOB, tags=tags)
+        assert result.success
+        yield platform
+
+
+def _rows(platform: Platform, query: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    with psycopg.connect(platform.postgres_url) as conn:
+        return conn.execute(query, params or {}).fetchall()
+
+
+PERIOD = {"start": datetime(YEAR, 10, 1, tzinfo=UTC), "end": datetime(YEAR, 11, 1, tzinfo=UTC)}
+RAW_PRODUCT_TOTALS = """
+    select i.product_id, count(distinct i.order_id) as orders, sum(i.quantity) as quantity,
+           sum(i.line_revenue) as sales
+    from raw.order_items i
+    where i.ordered_at >= %(start)s and i.ordered_at < %(end)s
+    group by i.product_id
+"""
+
+
+def test_top_products_and_category_revenue_equal_plain_sql_on_raw(year: Platform) -> None:
+    by_orders = _rows(year, f"select product_id, orders, sales from ({RAW_PRODUCT_TOTALS}) t "
+                            "order by orders desc, sales desc, product_id limit 10", PERIOD)  # fmt: skip
+    by_sales = _rows(year, f"select product_id, sales, orders from ({RAW_PRODUCT_TOTALS}) t "
+                           "order by sales desc, orders desc, product_id limit 10", PERIOD)  # fmt: skip
+    mart_by_orders = _rows(
+        year,
+        """select product_id, order_count, total_sales from analytics.mart_product_popularity
+        where period_grain = 'month' and period_start = %(month)s order by rank_by_orders limit 10""",
+        {"month": MONTH},
+    )
+    mart_by_sales = _rows(
+        year,
+        """select product_id, total_sales, order_count from analytics.mart_product_popularity
+        where period_grain = 'month' and period_start = %(month)s order by rank_by_sales limit 10""",
+        {"month": MONTH},
+    )
+    assert len(by_orders) == 10
+    assert mart_by_orders == by_orders
+    assert mart_by_sales == by_sales
+
+    category_revenue = _rows(year, """select p.category, sum(i.line_revenue) from raw.order_items i
+        join raw.products p using (product_id) where i.ordered_at >= %(start)s and i.ordered_at < %(end)s
+        group by p.category order by p.category""", PERIOD)  # fmt: skip
+    mart_revenue = _rows(year, """select category, total_sales from analytics.mart_category_performance
+        where month_start = %(month)s order by category""", {"month": MONTH})  # fmt: skip
+    assert mart_revenue == category_revenue
+
+
+def test_each_states_number_one_product_equals_plain_sql_on_raw(year: Platform) -> None:
+    for metric, order in (("quantity", "quantity desc, sales desc"), ("sales", "sales desc, quantity desc")):
+        expected = _state_leaders(year, order)
+        actual = _rows(year, """select state_code, product_id from analytics.mart_state_top_products
+            where period_grain = 'month' and period_start = %(month)s and ranking_metric = %(metric)s
+            order by state_code""", {"month": MONTH, "metric": metric})  # fmt: skip
+        assert len(expected) > 20
+        assert actual == expected, metric
+
+
+def _state_leaders(platform: Platform, order: str) -> list[tuple]:
+    return _rows(platform, f"""
+        with per_product as (
+            select c.state, i.product_id, sum(i.quantity) as quantity, sum(i.line_revenue) as sales
+            from raw.order_items i
+            join raw.orders o using (order_id)
+            join raw.customers c using (customer_id)
+            where i.ordered_at >= %(start)s and i.ordered_at < %(end)s
+            group by c.state, i.product_id
+        )
+        select state, product_id from (
+            select state, product_id,
+                   row_number() over (partition by state order by {order}, product_id) as position
+            from per_product
+        ) ranked where position = 1 order by state""", PERIOD)  # fmt: skip
+
+
+def _config(platform: Platform) -> SimulationConfig:
+    return platform.defs.resources["simulation"].config()  # type: ignore[union-attr]
+
+
+def test_marts_recover_the_november_december_peak(year: Platform) -> None:
+    config = _config(year)
+    daily = {
+        d: float(n)
+        for d, n in _rows(year, "select order_date, sum(order_count) from analytics.mart_order_trend group by 1")
+    }
+    expected = {
+        day: sum(
+            volume_multiplier(config, datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=3 * w))
+            for w in range(8)
+        )
+        for day in DAYS
+    }
+
+    def peak(values: dict) -> float:
+        """Mean daily orders in November-December over September-October."""
+        holidays = [values.get(d, 0) for d in DAYS if d.month in (11, 12)]
+        autumn = [values.get(d, 0) for d in DAYS if d.month in (9, 10)]
+        return (sum(holidays) / len(holidays)) / (sum(autumn) / len(autumn))
+
+    assert peak(daily) == pytest.approx(peak(expected), rel=0.08)
+    assert peak(daily) > 1.35
+
+
+def test_marts_recover_category_seasons(year: Platform) -> None:
+    truth = _config(year).ground_truth
+    monthly = {
+        (month.month, category): float(quantity)
+        for month, category, quantity in _rows(
+            year, "select month_start, category, total_quantity from analytics.mart_category_performance"
+        )
+    }
+
+    def relative(category: str, months: tuple[int, ...]) -> float:
+        return sum(monthly[(m, category)] for m in months) / sum(monthly[(m, "Home & Kitchen")] for m in months)
+
+    for name, high, low in (("Outdoor & Garden", (9,), (12,)), ("Heating & Comfort", (12,), (9,))):
+        season = truth.categories[truth.category_index(name)].season
+        planted = season[high[0] - 1] / season[low[0] - 1]
+        observed = relative(name, high) / relative(name, low)
+        assert observed == pytest.approx(planted, rel=0.35), name
+        assert observed > 1.8, name
+
+
+def test_marts_recover_the_planted_elasticities(year: Platform) -> None:
+    truth = _config(year).ground_truth
+    measured = dict(_rows(year, """select category, median_arc_elasticity from analytics.mart_category_price_elasticity
+        where price_changes >= 15"""))  # fmt: skip
+    planted = {c.name: c.elasticity for c in truth.categories if c.name in measured}
+    assert len(planted) >= 6
+    names = sorted(planted)
+    observed = [float(measured[n]) for n in names]
+    assert all(value < 0 for value in observed)
+    assert _spearman([planted[n] for n in names], observed) > 0.6
+    errors = [abs(float(measured[n]) - planted[n]) for n in names]
+    assert sorted(errors)[len(errors) // 2] < 0.5
+
+
+def _spearman(a: list[float], b: list[float]) -> float:
+    def ranks(values: list[float]) -> list[float]:
+        order = sorted(range(len(values)), key=values.__getitem__)
+        out = [0.0] * len(values)
+        for position, index in enumerate(order):
+            out[index] = float(position)
+        return out
+
+    ra, rb = ranks(a), ranks(b)
+    mean = (len(a) - 1) / 2
+    cov = sum((x - mean) * (y - mean) for x, y in zip(ra, rb, strict=True))
+    var = sum((x - mean) ** 2 for x in ra)
+    return cov / var if var else math.nan
+
+
+def test_a_corrupted_raw_line_fails_the_revenue_test(year: Platform) -> None:
+    window = "2025-12-14-12:00"
+    start = datetime(2025, 12, 14, 12, tzinfo=UTC)
+    with psycopg.connect(year.postgres_url) as conn:
+        conn.execute(
+            """update raw.order_items set line_revenue = line_revenue + 5
+               where (order_id, line_number) = (select order_id, line_number from raw.order_items
+                                                where ordered_at >= %s order by ordered_at limit 1)""",
+            (start,),
+        )
+    dbt_keys = [
+        k for k in year.defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] in ("staging", "analytics")
+    ]
+    result = year.run_job(WINDOW_JOB, partition_key=window, asset_selection=dbt_keys)
+    failed = {(e.asset_key.path[-1], e.check_name) for e in result.get_asset_check_evaluations() if not e.passed}
+    assert ("stg_order_items", "assert_line_revenue_is_price_times_quantity") in failed
+    assert not result.success
