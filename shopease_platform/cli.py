@@ -37,6 +37,20 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, days=args.days)
 
 
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from shopease_platform.demo import run_window_job
+    from shopease_platform.orchestration.backfill import parse_window
+
+    try:
+        first, last = parse_window(args.start), parse_window(args.end, last_of_day=True)
+    except ValueError as error:
+        raise SettingsError(f"--start/--end: {error}") from None
+    if first < settings.start_date:
+        raise SettingsError(f"--start {args.start} is before SHOPEASE_START_DATE ({settings.start_date.date()})")
+    results = run_window_job(settings, first, last)
+    return 0 if results and all(r.success for r in results) else 1
+
+
 def _mongo_report(args: argparse.Namespace, settings: Settings) -> int:
     import pymongo
 
@@ -63,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="start services and materialize the whole graph for recent days")
     demo.add_argument("--days", type=int, default=None, help="days of history (default SHOPEASE_DEMO_DAYS)")
     demo.set_defaults(handler=_demo)
+
+    backfill = commands.add_parser(
+        "backfill", help="run the whole graph over a range of windows (a few single-run ranges, with progress)"
+    )
+    backfill.add_argument("--start", required=True, help="first window: 2026-08-01 or 2026-08-01-06:00")
+    backfill.add_argument("--end", required=True, help="last window (inclusive): 2026-10-30 or 2026-10-30-21:00")
+    backfill.set_defaults(handler=_backfill)
 
     report = commands.add_parser("mongo-report", help="five business answers straight from MongoDB")
     report.set_defaults(handler=_mongo_report)

@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import dagster as dg
 
+from shopease_platform.assets.dbt import dbt_resource, shopease_dbt_models
+from shopease_platform.assets.delivery import delivery_assets
 from shopease_platform.assets.mongo_raw import mongo_raw_assets
 from shopease_platform.assets.postgres_raw import postgres_raw_assets
+from shopease_platform.delivery import DeliveryResource
+from shopease_platform.orchestration.freshness import (
+    build_freshness_checks,
+    build_freshness_sensor,
+    dbt_source_freshness,
+)
+from shopease_platform.orchestration.jobs import build_jobs
+from shopease_platform.orchestration.schedules import build_schedules
+from shopease_platform.orchestration.sensors import build_late_orders_sensor, record_run_failures
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.resources.etl import EtlResource
 from shopease_platform.resources.simulation import SimulationResource
@@ -35,12 +46,32 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
             start_date=settings.start_date.date().isoformat(),
         ),
         "etl": EtlResource(batch_size=settings.etl_batch_size, max_reject_share=settings.max_reject_share),
+        "dbt": dbt_resource(),
+        "delivery": DeliveryResource(output_dir=str(settings.output_dir)),
     }
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    """Every dbt model in the `analytics` schema (facts, dimensions, marts)."""
+    return sorted((k for k in shopease_dbt_models.keys if k.path[0] == "analytics"), key=lambda k: k.path)
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
-    return dg.Definitions(assets=[*mongo_raw_assets, *postgres_raw_assets], resources=build_resources(settings))
+    freshness_checks = build_freshness_checks(settings, mart_keys())
+    window_job, reload_job, freshness_job = build_jobs([*freshness_checks, dbt_source_freshness])
+    return dg.Definitions(
+        assets=[*mongo_raw_assets, *postgres_raw_assets, shopease_dbt_models, *delivery_assets],
+        asset_checks=[*freshness_checks, dbt_source_freshness],
+        jobs=[window_job, reload_job, freshness_job],
+        schedules=build_schedules(window_job, freshness_job),
+        sensors=[
+            build_late_orders_sensor(settings, reload_job),
+            build_freshness_sensor(freshness_checks),
+            record_run_failures,
+        ],
+        resources=build_resources(settings),
+    )
 
 
 defs = build_definitions()

@@ -1,7 +1,7 @@
-"""`make demo`: start (or reuse) the servers and materialize the whole asset graph on the Dagster instance.
+"""`make demo` and `shopease backfill`: start (or reuse) the servers and run the whole graph on the Dagster instance.
 
-Every asset runs in one run: unpartitioned ones once, partitioned ones over the windows of the last
-SHOPEASE_DEMO_DAYS days as a single-run backfill, so the Dagster UI shows one run covering the whole graph.
+The job that the 3-hour schedule runs (`shopease_window_job`) runs here over a range of windows, cut into
+`SHOPEASE_BACKFILL_CHUNK_DAYS` chunks, each one single run; the Dagster UI shows these runs like any other.
 """
 
 from __future__ import annotations
@@ -13,46 +13,53 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pymongo
 
+from shopease_platform.orchestration.backfill import run_range
+from shopease_platform.orchestration.late_orders import window_of
 from shopease_platform.services import Endpoints, ServiceManager
-from shopease_platform.settings import Settings
+from shopease_platform.settings import Settings, redact
 
 
-def demo_partition_range(partitions: dg.TimeWindowPartitionsDefinition, days: int, now: datetime) -> tuple[str, str]:
-    """The first and last partition keys of the `days` days ending with the last closed window before `now`."""
-    last_closed = now - timedelta(hours=3)
-    if last_closed < partitions.start:
+def demo_range(settings: Settings, days: int, now: datetime) -> tuple[datetime, datetime]:
+    """First and last window of the `days` days ending with the last closed window before `now`."""
+    last = window_of(now) - timedelta(hours=3)
+    if last < settings.start_date:
         raise ValueError(f"no closed 3-hour window yet before {now.isoformat()}: check SHOPEASE_START_DATE")
-    first_wanted = max(now - timedelta(days=days), partitions.start)
-    return (
-        partitions.get_partition_key_for_timestamp(first_wanted.timestamp()),
-        partitions.get_partition_key_for_timestamp(last_closed.timestamp()),
-    )
+    return max(window_of(now - timedelta(days=days)), settings.start_date), last
+
+
+def run_window_job(
+    settings: Settings, first: datetime, last: datetime, endpoints: Endpoints | None = None
+) -> list[dg.ExecuteInProcessResult]:
+    """Start (or reuse) the servers and run the whole-graph job over first..last in a few ranges."""
+    endpoints = endpoints or ServiceManager(settings).up()
+    os.environ.update(endpoints.as_env(settings))
+    print(f"MongoDB    ({endpoints.mongodb_source}): {redact(endpoints.mongodb_uri)}")
+    print(f"PostgreSQL ({endpoints.postgres_source}): {redact(endpoints.postgres_url)}", flush=True)
+
+    from shopease_platform.definitions import build_definitions
+    from shopease_platform.orchestration.jobs import WINDOW_JOB
+
+    job = build_definitions(settings).resolve_job_def(WINDOW_JOB)
+    with dg.DagsterInstance.get() as instance:
+        return run_range(
+            lambda chunk: job.execute_in_process(instance=instance, tags=chunk.tags, raise_on_error=False),
+            first,
+            last,
+            settings.backfill_chunk_days,
+            report=lambda line: print(line, flush=True),
+        )
 
 
 def run_demo(settings: Settings, days: int | None = None, now: datetime | None = None) -> int:
     started = time.monotonic()
-    endpoints = ServiceManager(settings).up()
-    os.environ.update(endpoints.as_env(settings))
-    print(f"MongoDB    ({endpoints.mongodb_source}): {endpoints.mongodb_uri}")
-    print(f"PostgreSQL ({endpoints.postgres_source}): {endpoints.postgres_url}")
-
-    from shopease_platform.definitions import build_definitions
-    from shopease_platform.orchestration.partitions import build_window_partitions
-
-    defs = build_definitions(settings)
-    partitions = build_window_partitions(settings)
-    first, last = demo_partition_range(partitions, days or settings.demo_days, now or datetime.now(UTC))
-    graph = defs.resolve_asset_graph()
-    with dg.DagsterInstance.get() as instance:
-        print(f"materializing the whole graph for windows {first} .. {last} in one run ...", flush=True)
-        result = dg.materialize(
-            list(defs.assets or []),
-            instance=instance,
-            resources=defs.resources,
-            tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
-        )
-    print(f"materialized {len(graph.get_all_asset_keys())} assets for {first} .. {last} (run {result.run_id})")
+    first, last = demo_range(settings, days or settings.demo_days, now or datetime.now(UTC))
+    results = run_window_job(settings, first, last)
+    if not all(r.success for r in results):
+        return 1
+    endpoints = ServiceManager(settings).endpoints()
     print_summary(endpoints, settings)
+    print_warehouse_summary(endpoints.postgres_url, first, last + timedelta(hours=3))
+    print_deliverables(settings)
     print(f"done in {time.monotonic() - started:.1f}s")
     print("Dagster UI: `make ui`, then open http://127.0.0.1:3000")
     return 0
@@ -70,3 +77,51 @@ def print_summary(endpoints: Endpoints, settings: Settings) -> None:
             print(render(report) + "\n")
     finally:
         client.close()
+
+
+WAREHOUSE_ANSWERS = (
+    (
+        "Top 10 products by orders (demo period)",
+        ("product_id", "product", "category", "orders", "units", "sales"),
+        """select product_id, product_name, category, sum(order_count), sum(total_quantity), sum(total_sales)
+           from analytics.mart_product_sales_daily where order_date >= %(first)s and order_date < %(end)s
+           group by 1, 2, 3 order by 4 desc, 6 desc, 1 limit 10""",
+    ),
+    (
+        "Top category by sales (demo period)",
+        ("category", "orders", "units", "sales"),
+        """select category, count(distinct order_id), sum(quantity), sum(line_revenue) from analytics.fct_order_items
+           where ordered_at >= %(first)s and ordered_at < %(end)s group by 1 order by 4 desc, 1 limit 1""",
+    ),
+    (
+        "Each state's #1 product by units (demo period)",
+        ("state", "product_id", "product", "units", "sales"),
+        """select state_code, product_id, product_name, units, sales from (
+               select state_code, product_id, product_name, sum(total_quantity) as units, sum(total_sales) as sales,
+                      row_number() over (partition by state_code
+                                         order by sum(total_quantity) desc, sum(total_sales) desc, product_id) as n
+               from analytics.mart_state_product_monthly
+               where month_start >= date_trunc('month', %(first)s::timestamptz) and month_start < %(end)s
+               group by 1, 2, 3) ranked
+           where n = 1 order by state_code""",
+    ),
+)
+
+
+def print_warehouse_summary(postgres_url: str, first: datetime, end: datetime) -> None:
+    """The main questions answered from the dbt marts in PostgreSQL."""
+    import psycopg
+
+    from shopease_platform.mongo_store.reports import Report, render
+
+    with psycopg.connect(postgres_url) as conn:
+        for title, columns, query in WAREHOUSE_ANSWERS:
+            rows = conn.execute(query, {"first": first, "end": end}).fetchall()
+            print(render(Report(title, columns, [tuple(row) for row in rows])) + "\n")
+
+
+def print_deliverables(settings: Settings) -> None:
+    files = sorted(settings.output_dir.glob("*.hyper")) + sorted(settings.output_dir.glob("*.html"))
+    print("Deliverables (open the .html in a browser, the .hyper/.tds in Tableau):")
+    for path in files:
+        print(f"  {path}")

@@ -55,6 +55,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPEASE_ETL_BATCH_SIZE", "10000", "Documents read, validated and copied per batch by the loader."),
     Setting("SHOPEASE_MAX_REJECT_SHARE", "0.01", "Share of quarantined orders above which the rejects check fails."),
     Setting("SHOPEASE_CONNECT_TIMEOUT_S", "5", "Seconds to wait for a server before failing with a clear error."),
+    Setting(
+        "SHOPEASE_FRESHNESS_LIMIT_MINUTES",
+        "210",
+        "Raw tables and marts are stale when not updated for this long (the 3-hour cadence plus a grace period).",
+    ),
+    Setting("SHOPEASE_SENSOR_POLL_SECONDS", "5", "Longest time one evaluation of the late-orders sensor waits."),
+    Setting(
+        "SHOPEASE_SENSOR_RESCAN_DAYS",
+        "7",
+        "Days of windows the late-orders sensor compares MongoDB with PostgreSQL when its resume token is invalid.",
+    ),
+    Setting("SHOPEASE_BACKFILL_CHUNK_DAYS", "30", "Days per run of `shopease backfill` (each run is one range)."),
+    Setting("SHOPEASE_OUTPUT_DIR", "$SHOPEASE_HOME/output", "Folder of the Tableau extracts and the HTML dashboard."),
+    Setting(
+        "SHOPEASE_REPORTING_PASSWORD",
+        "shopease-reporting-dev",
+        "Password of the read-only `shopease_reporting` PostgreSQL role (set your own outside the demo).",
+    ),
     Setting("DAGSTER_HOME", "$SHOPEASE_HOME/dagster_home", "Dagster instance folder (dagster.yaml is copied there)."),
 )
 
@@ -152,6 +170,12 @@ class Settings:
     connect_timeout_s: int
     etl_batch_size: int = 10_000
     max_reject_share: float = 0.01
+    freshness_limit_minutes: int = 210
+    sensor_poll_seconds: float = 5.0
+    sensor_rescan_days: int = 7
+    backfill_chunk_days: int = 30
+    output_dir: Path = field(default=Path())
+    reporting_password: str = "shopease-reporting-dev"
     dagster_home: Path = field(default=Path())
 
     @classmethod
@@ -186,5 +210,11 @@ class Settings:
             connect_timeout_s=_read_int(env, "SHOPEASE_CONNECT_TIMEOUT_S", "5", minimum=1),
             etl_batch_size=_read_int(env, "SHOPEASE_ETL_BATCH_SIZE", "10000", minimum=1),
             max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01"),
+            freshness_limit_minutes=_read_int(env, "SHOPEASE_FRESHNESS_LIMIT_MINUTES", "210", minimum=1),
+            sensor_poll_seconds=_read_float(env, "SHOPEASE_SENSOR_POLL_SECONDS", "5"),
+            sensor_rescan_days=_read_int(env, "SHOPEASE_SENSOR_RESCAN_DAYS", "7", minimum=1),
+            backfill_chunk_days=_read_int(env, "SHOPEASE_BACKFILL_CHUNK_DAYS", "30", minimum=1),
+            output_dir=Path(env.get("SHOPEASE_OUTPUT_DIR") or home / "output").expanduser().resolve(),
+            reporting_password=env.get("SHOPEASE_REPORTING_PASSWORD") or "shopease-reporting-dev",
             dagster_home=dagster_home,
         )

@@ -14,6 +14,7 @@ from shopease_platform.services import Endpoints
 from shopease_platform.settings import Settings
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+LOAD_GROUPS = dg.AssetSelection.groups("mongo_raw", "postgres_raw")
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Platform:
     mongo_database: str
     postgres_url: str
     instance: dg.DagsterInstance
+    settings: Settings
 
     def assets(self, partitioned: bool) -> list[dg.AssetsDefinition]:
         return [
@@ -33,9 +35,13 @@ class Platform:
         ]  # fmt: skip
 
     def materialize_static(self) -> dg.ExecuteInProcessResult:
-        return dg.materialize(self.assets(False), resources=self.resources, instance=self.instance)
+        """Unpartitioned MongoDB and PostgreSQL raw assets (catalog, stores)."""
+        return dg.materialize(
+            self.assets(False), selection=LOAD_GROUPS, resources=self.resources, instance=self.instance
+        )
 
-    def materialize_windows(self, first: str, last: str, selection: Any = None) -> dg.ExecuteInProcessResult:
+    def materialize_windows(self, first: str, last: str, selection: Any = LOAD_GROUPS) -> dg.ExecuteInProcessResult:
+        """Partitioned assets over first..last in one run; by default MongoDB and PostgreSQL raw only (no dbt)."""
         return dg.materialize(
             self.assets(True),
             selection=selection,
@@ -43,6 +49,21 @@ class Platform:
             instance=self.instance,
             tags=dict(zip(RANGE_TAGS, (first, last), strict=True)),
         )
+
+    def with_test_resources(self) -> dg.Definitions:
+        """The platform's definitions (jobs, checks, schedules, sensors) bound to this test's databases."""
+        return dg.Definitions(
+            assets=self.defs.assets,
+            asset_checks=self.defs.asset_checks,
+            jobs=self.defs.jobs,
+            schedules=self.defs.schedules,
+            sensors=self.defs.sensors,
+            resources=self.resources,
+        )
+
+    def run_job(self, name: str, **kwargs: Any) -> dg.ExecuteInProcessResult:
+        job = self.with_test_resources().resolve_job_def(name)
+        return job.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
 
 
 def small_platform(services: Endpoints, isolated: tuple[str, str], **env: str) -> Platform:
@@ -60,7 +81,7 @@ def small_platform(services: Endpoints, isolated: tuple[str, str], **env: str) -
     resources = dict(defs.resources or {})
     resources["mongo"] = MongoResource(uri=services.mongodb_uri, database=name)
     resources["postgres"] = PostgresResource(url=pg_url)
-    return Platform(defs, resources, name, pg_url, dg.DagsterInstance.ephemeral())
+    return Platform(defs, resources, name, pg_url, dg.DagsterInstance.ephemeral(), settings)
 
 
 @pytest.fixture

@@ -26,3 +26,27 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_every_mart_has_an_upstream_path_from_the_catalog_and_raw_orders() -> None:
+    """Facts and marts descend from both `product_catalog` and `raw_orders`; dimensions from MongoDB or a seed."""
+    import dagster as dg
+
+    from shopease_platform.definitions import build_definitions, mart_keys
+
+    graph = build_definitions().resolve_asset_graph()
+    marts = mart_keys()
+    assert {"fct_order_items", "mart_product_popularity", "mart_state_top_products"} <= {k.path[-1] for k in marts}
+    for mart in marts:
+        upstream = graph.get(mart).parent_keys
+        seen, frontier = set(upstream), list(upstream)
+        while frontier:
+            for parent in graph.get(frontier.pop()).parent_keys:
+                if parent not in seen:
+                    seen.add(parent)
+                    frontier.append(parent)
+        if mart.path[-1].startswith(("fct_", "mart_")):
+            for root in (["mongo", "product_catalog"], ["mongo", "raw_orders"]):
+                assert dg.AssetKey(root) in seen, f"{mart.to_user_string()} does not descend from {root}"
+        else:
+            assert any(key.path[0] in ("mongo", "seeds") for key in seen), f"{mart.to_user_string()} has no origin"
