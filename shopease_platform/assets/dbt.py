@@ -13,6 +13,7 @@ and their freshness is about "was it rebuilt recently", which an unpartitioned a
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -44,9 +45,17 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return any(f.is_file() and f.stat().st_mtime > written for f in files)
 
 
+def dbt_executable() -> str:
+    """dbt from the same environment as Dagster (a virtualenv's `bin/` need not be on PATH)."""
+    beside_python = Path(sys.executable).with_name("dbt")
+    return str(beside_python) if beside_python.exists() else "dbt"
+
+
 if manifest_is_stale(dbt_project):
     # `dbt parse` needs no database and takes a few seconds; a stale manifest would miss new models or tests.
-    dbt_project.preparer.prepare(dbt_project)
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)], cwd=DBT_PROJECT_DIR, check=True
+    )
 
 _GROUPS = {"seed": "dbt_seeds", "snapshot": "dbt_snapshots"}
 
@@ -118,8 +127,4 @@ def shopease_dbt_models(
 
 
 def dbt_resource() -> DbtCliResource:
-    """dbt from the same environment as Dagster (a virtualenv's `bin/` need not be on PATH)."""
-    beside_python = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(
-        project_dir=dbt_project, dbt_executable=str(beside_python) if beside_python.exists() else "dbt"
-    )
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
