@@ -34,6 +34,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
             uri=dg.EnvVar("SHOPEASE_MONGODB_URI"),
             database=settings.mongodb_database,
             connect_timeout_s=settings.connect_timeout_s,
+            orders_per_transaction=settings.mongodb_orders_per_transaction,
         ),
         "postgres": PostgresResource(
             url=dg.EnvVar("SHOPEASE_POSTGRES_URL"), connect_timeout_s=settings.connect_timeout_s

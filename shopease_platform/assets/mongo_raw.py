@@ -10,26 +10,23 @@ import time
 import dagster as dg
 
 from shopease_platform.assets.metadata import preview, throughput, time_window
+from shopease_platform.mongo_store.order_windows import LandedOrders, land_order_windows
 from shopease_platform.mongo_store.schema import ensure_schema
 from shopease_platform.mongo_store.writer import (
     apply_price_events,
     insert_missing,
     sync_catalog_prices,
     upsert_documents,
-    write_window,
 )
-from shopease_platform.orchestration.partitions import WINDOW, window_partitions, window_starts
+from shopease_platform.orchestration.partitions import window_partitions, window_starts
 from shopease_platform.resources import MongoResource
 from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.simulation import (
     build_catalog,
     build_stores,
-    customer_documents,
     customers_for_window,
-    orders_for_window,
     price_at,
     price_events_for_window,
-    restocks_for_window,
 )
 
 GROUP = "mongo_raw"
@@ -138,46 +135,41 @@ def price_events(
 def raw_orders(
     context: dg.AssetExecutionContext, mongo: MongoResource, simulation: SimulationResource
 ) -> dg.MaterializeResult:
-    """Orders with embedded line items, and the stock they move, one transaction per window.
+    """Orders with embedded line items, and the stock they move, committed in transactions of whole windows.
 
-    Returning customers may come from windows never materialized here (a demo that starts mid-history), so their
-    documents, which the simulation regenerates exactly from their ids, are inserted when missing.
+    The next windows are simulated while the current transaction is on the server; windows share a
+    transaction up to `MongoResource.orders_per_transaction` orders (SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION).
     """
-    client = mongo.get_client()
     db = mongo.get_database()
     ensure_schema(db)
-    config = simulation.config()
     windows = list(window_starts(context.partition_time_window))
     started = time.monotonic()
-    inserted = present = lines = 0
-    revenue = 0.0
-    sample: list[dict] = []
-    for done, window_start in enumerate(windows, start=1):
-        orders = orders_for_window(config, window_start)
-        customer_ids = sorted({order["customer_id"] for order in orders})
-        known = {d["_id"] for d in db.customers.find({"_id": {"$in": customer_ids}}, {"_id": 1})}
-        insert_missing(db, "customers", customer_documents(config, [c for c in customer_ids if c not in known]))
-        result = write_window(client, db, orders, restocks_for_window(config, window_start), window_start + WINDOW)
-        inserted += result.orders_inserted
-        present += result.orders_already_present
-        lines += sum(len(order["items"]) for order in orders)
-        revenue += sum(order["order_total"] for order in orders)
-        sample = sample or orders
-        if done % 40 == 0 or done == len(windows):
-            elapsed = time.monotonic() - started
-            eta = elapsed / done * (len(windows) - done)
-            context.log.info(f"orders: {done}/{len(windows)} windows, {inserted:,} new orders, ETA {eta:.0f}s")
+    logged = 0
+
+    def log_progress(landed: LandedOrders, total: int) -> None:
+        nonlocal logged
+        if landed.windows - logged >= 40 or landed.windows == total:
+            logged = landed.windows
+            eta = (time.monotonic() - started) / landed.windows * (total - landed.windows)
+            context.log.info(
+                f"orders: {landed.windows}/{total} windows, {landed.orders_inserted:,} new orders, ETA {eta:.0f}s"
+            )
+
+    landed = land_order_windows(
+        mongo.get_client(), db, simulation.config(), windows, mongo.orders_per_transaction, log_progress
+    )
     elapsed = time.monotonic() - started
     return dg.MaterializeResult(
         metadata={
-            "orders_inserted": inserted,
-            "orders_already_present": present,
-            "order_lines": lines,
-            "revenue": dg.MetadataValue.float(round(revenue, 2)),
-            "windows": len(windows),
+            "orders_inserted": landed.orders_inserted,
+            "orders_already_present": landed.orders_already_present,
+            "order_lines": landed.order_lines,
+            "revenue": dg.MetadataValue.float(round(landed.revenue, 2)),
+            "windows": landed.windows,
+            "transactions": landed.transactions,
             **time_window(context.partition_time_window),
-            **throughput(inserted + present, elapsed),
-            "preview": preview(sample, ["_id", "customer_id", "store_id", "ordered_at", "items", "order_total"]),
+            **throughput(landed.orders_inserted + landed.orders_already_present, elapsed),
+            "preview": preview(landed.sample, ["_id", "customer_id", "store_id", "ordered_at", "items", "order_total"]),
         }
     )
 

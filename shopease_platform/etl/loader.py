@@ -14,15 +14,12 @@ set-based statement per table.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import pyarrow as pa
 from bson import json_util
@@ -43,6 +40,7 @@ from shopease_platform.etl.validation import (
     product_row,
     store_row,
 )
+from shopease_platform.prefetch import Prefetch
 
 Window = tuple[datetime, datetime]
 BATCH_SIZE = 10_000
@@ -249,70 +247,6 @@ def _copy_binary(conn: Connection, table: RawTable, columns: list[str], rows: pa
         copy.write(TRAILER)
 
 
-class _Prefetch:
-    """Produce items in a thread, at most `depth` ahead of the consumer, so reading overlaps writing.
-
-    Exceptions in the producer are raised in the consumer; if the consumer stops early (an error, or
-    `after_batch` raising), the producer is told to stop and is waited for before the error propagates.
-    """
-
-    _DONE = object()
-
-    def __init__(self, produce: Callable[[Callable[[], bool]], Iterator[Any]], depth: int = 2) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(produce,), name="order-reader", daemon=True)
-
-    def _run(self, produce: Callable[[Callable[[], bool]], Iterator[Any]]) -> None:
-        items = produce(self._stop.is_set)
-        try:
-            for item in items:
-                if not self._put(item):
-                    return
-        except BaseException as error:  # handed to the consumer, which raises it
-            self._put(_Failure(error))
-            return
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # releases the server cursor when the consumer stopped early
-        self._put(self._DONE)
-
-    def _put(self, item: Any) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __enter__(self) -> Iterator[Any]:
-        self._thread.start()
-        return self._items()
-
-    def _items(self) -> Iterator[Any]:
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        while self._thread.is_alive():
-            with suppress(queue.Empty):
-                self._queue.get(timeout=0.1)
-        self._thread.join()
-
-
-@dataclass
-class _Failure:
-    error: BaseException
-
-
 def load_orders(
     mongo: Database,
     conn: Connection,
@@ -358,7 +292,7 @@ def load_orders(
     result = LoadResult()
     rejects: list[tuple[Document, str]] = []
     order_rows = line_rows = 0
-    with _Prefetch(produce) as batches:
+    with Prefetch(produce, name="order-reader") as batches:
         for number, batch in enumerate(batches, start=1):
             if batch.order_count:
                 _copy_binary(conn, tables.ORDERS, order_columns, batch.orders)

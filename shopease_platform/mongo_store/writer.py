@@ -11,11 +11,12 @@ Stock reconciles by construction: `stock = initial_stock + sum(restocks) - sum(o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient, ReplaceOne, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -108,6 +109,39 @@ def sync_catalog_prices(db: Database, prices: dict[str, float], as_of: datetime)
     return result.modified_count
 
 
+@dataclass(frozen=True)
+class WindowDocuments:
+    """One window's orders (dicts, or BSON already encoded), restocks, and the window's end.
+
+    `order_ids` lists the orders' ids in order, so the writer never decodes a BSON order to find one.
+    `units_ordered`, when given, is what the orders sell per product (a producer thread can count it while the
+    writer waits on the server); otherwise the writer counts it.
+    """
+
+    order_ids: Sequence[str]
+    orders: Sequence[Document | RawBSONDocument]
+    restocks: Sequence[Document]
+    window_end: datetime
+    units_ordered: Counter[str] | None = None
+
+    @classmethod
+    def from_orders(
+        cls, orders: Sequence[Document], restocks: Sequence[Document], window_end: datetime
+    ) -> WindowDocuments:
+        return cls([order["_id"] for order in orders], orders, restocks, window_end)
+
+
+@dataclass
+class _Moves:
+    """Stock movement accumulated over a transaction, and what was new."""
+
+    by_product: Counter[str] = field(default_factory=Counter)
+    orders_inserted: int = 0
+    orders_present: int = 0
+    units_ordered: int = 0
+    latest: datetime | None = None
+
+
 def write_window(
     client: MongoClient,
     db: Database,
@@ -116,21 +150,42 @@ def write_window(
     window_end: datetime,
     fail_after_orders: Callable[[], None] | None = None,
 ) -> WindowWrite:
-    """Insert a window's new orders and restocks and move stock, all in one transaction.
+    """Insert one window's new orders and restocks and move stock, all in one transaction."""
+    return write_windows(client, db, [WindowDocuments.from_orders(orders, restocks, window_end)], fail_after_orders)
 
-    `fail_after_orders` is a hook called inside the transaction after the orders are written; tests use it to
-    prove that an abort leaves nothing behind.
+
+def write_windows(
+    client: MongoClient,
+    db: Database,
+    windows: Iterable[WindowDocuments],
+    fail_after_orders: Callable[[], None] | None = None,
+) -> WindowWrite:
+    """Insert several windows' new orders and restocks and move stock, all in one transaction.
+
+    Every window's orders commit together with the stock they move; grouping windows means each product's
+    stock is updated once per group instead of once per window, most of a small transaction's cost.
+    `windows` may be a lazy iterator: each window is inserted as it arrives, so a producer can simulate the
+    next window while this one is on the server (a retried transaction replays the windows it already took).
+    `fail_after_orders` is called inside the transaction after the orders are written; tests use it to prove
+    that an abort leaves nothing behind.
     """
+    pending = iter(windows)
+    taken: list[WindowDocuments] = []
+
+    def arriving() -> Iterator[WindowDocuments]:
+        yield from taken
+        for window in pending:
+            taken.append(window)
+            yield window
 
     def transaction(session: ClientSession) -> WindowWrite:
-        order_ids = [order["_id"] for order in orders]
-        present = {d["_id"] for d in db.orders.find({"_id": {"$in": order_ids}}, {"_id": 1}, session=session)}
-        new_orders = [order for order in orders if order["_id"] not in present]
-        for start in range(0, len(new_orders), _BATCH):
-            db.orders.insert_many(new_orders[start : start + _BATCH], ordered=False, session=session)
+        moves = _Moves()
+        restocks: list[Document] = []
+        for window in arriving():
+            _insert_new_orders(db, session, window, moves)
+            restocks.extend(window.restocks)
         if fail_after_orders is not None:
             fail_after_orders()
-
         restock_ids = [restock["_id"] for restock in restocks]
         present_restocks = {
             d["_id"] for d in db.restocks.find({"_id": {"$in": restock_ids}}, {"_id": 1}, session=session)
@@ -138,25 +193,54 @@ def write_window(
         new_restocks = [restock for restock in restocks if restock["_id"] not in present_restocks]
         if new_restocks:
             db.restocks.insert_many(new_restocks, ordered=False, session=session)
-
-        movement: Counter[str] = Counter()
-        ordered_units = restocked_units = 0
-        for order in new_orders:
-            for item in order["items"]:
-                movement[item["product_id"]] -= item["quantity"]
-                ordered_units += item["quantity"]
         for restock in new_restocks:
-            movement[restock["product_id"]] += restock["quantity"]
-            restocked_units += restock["quantity"]
-        moved = sorted((pid, delta) for pid, delta in movement.items() if delta != 0)
-        if moved:
-            _move_stock(db, session, [pid for pid, _ in moved], [delta for _, delta in moved], window_end)
-        return WindowWrite(len(new_orders), len(present), len(new_restocks), ordered_units, restocked_units)
+            moves.by_product[restock["product_id"]] += restock["quantity"]
+        moved = sorted((pid, delta) for pid, delta in moves.by_product.items() if delta != 0)
+        if moved and moves.latest is not None:
+            _move_stock(db, session, [pid for pid, _ in moved], [delta for _, delta in moved], moves.latest)
+        restocked = sum(restock["quantity"] for restock in new_restocks)
+        return WindowWrite(
+            moves.orders_inserted, moves.orders_present, len(new_restocks), moves.units_ordered, restocked
+        )
 
     with client.start_session() as session:
         return session.with_transaction(
             transaction, read_concern=ReadConcern("snapshot"), write_concern=WriteConcern("majority")
         )
+
+
+def _insert_new_orders(db: Database, session: ClientSession, window: WindowDocuments, moves: _Moves) -> None:
+    """Insert the window's orders that are not stored yet, and add the units they sell to `moves`.
+
+    Presence is read with one `_id` range scan over the window's ids (a window commits whole, so for a new
+    window it finds nothing at once), then intersected with the ids, so stray ids inside the range do no harm.
+    """
+    moves.latest = window.window_end if moves.latest is None else max(moves.latest, window.window_end)
+    if not window.order_ids:
+        return
+    ids = window.order_ids
+    in_range = {"$gte": min(ids), "$lte": max(ids)}
+    present = {d["_id"] for d in db.orders.find({"_id": in_range}, {"_id": 1}, session=session)} & set(ids)
+    inserts = window.orders
+    if present:
+        inserts = [order for oid, order in zip(ids, window.orders, strict=True) if oid not in present]
+        units = _units_ordered(inserts)
+    else:
+        units = window.units_ordered if window.units_ordered is not None else _units_ordered(inserts)
+    for start in range(0, len(inserts), _BATCH):
+        db.orders.insert_many(inserts[start : start + _BATCH], ordered=False, session=session)
+    moves.by_product.subtract(units)
+    moves.orders_inserted += len(inserts)
+    moves.orders_present += len(present)
+    moves.units_ordered += sum(units.values())
+
+
+def _units_ordered(orders: Iterable[Document | RawBSONDocument]) -> Counter[str]:
+    units: Counter[str] = Counter()
+    for order in orders:
+        for item in order["items"]:
+            units[item["product_id"]] += item["quantity"]
+    return units
 
 
 def _move_stock(db: Database, session: ClientSession, ids: list[str], deltas: list[int], moved_at: datetime) -> None:

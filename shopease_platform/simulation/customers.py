@@ -16,6 +16,7 @@ from faker import Faker
 
 from shopease_platform.simulation.config import SimulationConfig
 from shopease_platform.simulation.geography import POPULATION_WEIGHTS, STATE_CODES
+from shopease_platform.simulation.ids import customer_id
 from shopease_platform.simulation.windows import (
     STREAM_CUSTOMERS,
     STREAM_IDENTITIES,
@@ -27,10 +28,6 @@ from shopease_platform.simulation.windows import (
 )
 
 _FAKER = Faker("en_US")
-
-
-def customer_id(window: int, seq: int) -> str:
-    return f"C-{window:06d}-{seq:04d}"
 
 
 @dataclass(frozen=True)

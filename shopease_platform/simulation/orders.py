@@ -20,7 +20,8 @@ import numpy as np
 
 from shopease_platform.simulation.catalog import Catalog, build_catalog
 from shopease_platform.simulation.config import SimulationConfig
-from shopease_platform.simulation.customers import cohort, customer_id, returning_pool
+from shopease_platform.simulation.customers import cohort, returning_pool
+from shopease_platform.simulation.ids import CUSTOMER_ID, ORDER_ID, customer_id
 from shopease_platform.simulation.prices import price_timeline
 from shopease_platform.simulation.stores import branch_of_state, store_ids
 from shopease_platform.simulation.taste import regional_taste
@@ -62,6 +63,31 @@ class OrderColumns:
     def line_order(self) -> np.ndarray:
         """Order position of every line."""
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.line_offsets))
+
+    def order_ids(self) -> list[str]:
+        return ORDER_ID.strings(np.full(len(self), self.window, dtype=np.int64), np.arange(len(self)))
+
+    def distinct_customer_ids(self) -> list[str]:
+        """Every customer who ordered in the window, once each, sorted."""
+        if not len(self):
+            return []
+        span = int(self.customer_seq.max()) + 1
+        keys = np.unique(self.customer_window * span + self.customer_seq)
+        return CUSTOMER_ID.strings(keys // span, keys % span)
+
+    def order_ids_ascii(self) -> np.ndarray | None:
+        """`order_ids()` as an (orders, width) ASCII matrix; None if the ids differ in width."""
+        return ORDER_ID.ascii(np.full(len(self), self.window, dtype=np.int64), np.arange(len(self)))
+
+    def customer_ids_ascii(self) -> np.ndarray | None:
+        """`customer_ids()` as an (orders, width) ASCII matrix; None if the ids differ in width."""
+        return CUSTOMER_ID.ascii(self.customer_window, self.customer_seq)
+
+    def customer_ids(self) -> list[str]:
+        """The customer of every order."""
+        return [
+            customer_id(w, s) for w, s in zip(self.customer_window.tolist(), self.customer_seq.tolist(), strict=True)
+        ]
 
     def order_totals(self) -> np.ndarray:
         amounts = np.round(self.quantity * self.unit_price, 2)
@@ -172,10 +198,6 @@ def order_columns_for_window(config: SimulationConfig, window_start: datetime) -
     )
 
 
-def order_id(window: int, seq: int) -> str:
-    return f"O-{window:06d}-{seq:05d}"
-
-
 def orders_for_window(config: SimulationConfig, window_start: datetime) -> list[dict]:
     """The window's order documents, line items embedded, products and customers referenced by id."""
     columns = order_columns_for_window(config, window_start)
@@ -188,10 +210,10 @@ def orders_for_window(config: SimulationConfig, window_start: datetime) -> list[
     bounds = columns.line_offsets.tolist()
     start = columns.window_start
     documents = []
-    for i, (cw, cs, store, seconds) in enumerate(
+    for i, (oid, cid, store, seconds) in enumerate(
         zip(
-            columns.customer_window.tolist(),
-            columns.customer_seq.tolist(),
+            columns.order_ids(),
+            columns.customer_ids(),
             columns.store.tolist(),
             columns.ordered_offset.tolist(),
             strict=True,
@@ -200,8 +222,8 @@ def orders_for_window(config: SimulationConfig, window_start: datetime) -> list[
         lo, hi = bounds[i], bounds[i + 1]
         documents.append(
             {
-                "_id": order_id(columns.window, i),
-                "customer_id": customer_id(cw, cs),
+                "_id": oid,
+                "customer_id": cid,
                 "store_id": stores[store],
                 "ordered_at": start + timedelta(seconds=seconds),
                 "status": "placed",

@@ -8,6 +8,7 @@ import pytest
 from shopease_platform.mongo_store.reports import all_reports, render
 from shopease_platform.services import Endpoints
 from tests.e2e.conftest import Platform
+from tests.mongo_checks import assert_stock_reconciles
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +35,7 @@ def test_windows_land_once_and_stock_reconciles(services: Endpoints, platform: P
     assert db.orders.count_documents({}) == orders
     assert sorted(db.orders.find({"_id": {"$regex": "^O-000000-"}}), key=lambda d: d["_id"]) == first_window_orders
 
-    ordered = {d["_id"]: d["units"] for d in db.order_items.aggregate(
-        [{"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}}}])}  # fmt: skip
-    restocked = {d["_id"]: d["units"] for d in db.restocks.aggregate(
-        [{"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}}}])}  # fmt: skip
-    for product in db.products.find():
-        pid = product["_id"]
-        assert product["stock"] == product["initial_stock"] + restocked.get(pid, 0) - ordered.get(pid, 0)
+    assert_stock_reconciles(db)
 
     known_customers = set(db.customers.distinct("_id"))
     assert set(db.orders.distinct("customer_id")) <= known_customers

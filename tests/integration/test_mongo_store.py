@@ -14,17 +14,10 @@ from pymongo.database import Database
 from shopease_platform.mongo_store.change_stream import ResumeTokenInvalid, poll_new_orders
 from shopease_platform.mongo_store.schema import ensure_schema
 from shopease_platform.mongo_store.writer import apply_price_events, write_window
-from shopease_platform.services import Endpoints
+from tests.mongo_checks import assert_stock_reconciles
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 1, 6, tzinfo=UTC)
-
-
-@pytest.fixture
-def client(services: Endpoints) -> Iterator[pymongo.MongoClient]:
-    client: pymongo.MongoClient = pymongo.MongoClient(services.mongodb_uri, tz_aware=True)
-    yield client
-    client.close()
 
 
 @pytest.fixture
@@ -118,13 +111,7 @@ def test_stock_reconciles_after_interleaved_writers(client: pymongo.MongoClient,
         thread.start()
     for thread in threads:
         thread.join()
-    ordered = {d["_id"]: d["units"] for d in db.order_items.aggregate(
-        [{"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}}}])}  # fmt: skip
-    restocked = {d["_id"]: d["units"] for d in db.restocks.aggregate(
-        [{"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}}}])}  # fmt: skip
-    for product in db.products.find():
-        pid = product["_id"]
-        assert product["stock"] == product["initial_stock"] + restocked.get(pid, 0) - ordered.get(pid, 0)
+    assert_stock_reconciles(db)
     assert db.orders.count_documents({}) == 120
 
 
