@@ -5,7 +5,7 @@ then loaded three ways:
   * the platform's loader (raw BSON batches validated column-wise, binary COPY, one transaction), in a child
     process so its peak memory and CPU can be read, with the CPU of the PostgreSQL backend it loads through;
   * a naive find -> row-by-row INSERT, on a sample (it is far too slow for the whole window);
-  * pandas `json_normalize` + `to_sql`, on a sample.
+  * pandas `json_normalize` + `to_sql` on a sample, as usually written (defaults) and tuned (psycopg 3, chunks).
 Rates are compared in order lines per second, end to end (read from MongoDB to committed in PostgreSQL).
 """
 
@@ -139,8 +139,12 @@ def naive_insert(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[
     return lines, time.monotonic() - started
 
 
-def pandas_to_sql(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[int, float]:
-    """json_normalize + DataFrame.to_sql through SQLAlchemy: the common notebook path."""
+def pandas_to_sql(mongo_uri: str, postgres_url: str, sample_lines: int, tuned: bool) -> tuple[int, float]:
+    """json_normalize + DataFrame.to_sql through SQLAlchemy: the common notebook path.
+
+    `tuned=False` is the path as usually written (the URL's default driver, `to_sql` defaults);
+    `tuned=True` adds psycopg 3 and 10,000-row chunks, the best this path does here.
+    """
     import pandas as pd
     import sqlalchemy
 
@@ -151,10 +155,12 @@ def pandas_to_sql(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple
     )
     items = pd.json_normalize(docs, record_path="items", meta=["_id", "customer_id", "ordered_at"])
     orders = pd.json_normalize(docs).drop(columns=["items"])
-    engine = sqlalchemy.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg://") if tuned else postgres_url
+    options = {"chunksize": 10_000} if tuned else {}
+    engine = sqlalchemy.create_engine(url)
     with engine.begin() as conn:
-        orders.to_sql("p_orders", conn, schema="raw", if_exists="replace", index=False, chunksize=10_000)
-        items.to_sql("p_items", conn, schema="raw", if_exists="replace", index=False, chunksize=10_000)
+        orders.to_sql("p_orders", conn, schema="raw", if_exists="replace", index=False, **options)
+        items.to_sql("p_items", conn, schema="raw", if_exists="replace", index=False, **options)
     engine.dispose()
     return len(items), time.monotonic() - started
 
@@ -184,9 +190,13 @@ def main() -> int:
         assert loaded["lines"] == lines and loaded["rejected"] == 0, loaded
         loader_rate = lines / loaded["seconds"]
         naive_lines, naive_seconds = naive_insert(servers.mongodb_uri, servers.postgres_url, args.naive_sample)
-        pandas_lines, pandas_seconds = pandas_to_sql(servers.mongodb_uri, servers.postgres_url, args.pandas_sample)
+        pandas_runs = {
+            tuned: pandas_to_sql(servers.mongodb_uri, servers.postgres_url, args.pandas_sample, tuned)
+            for tuned in (False, True)
+        }
         naive_rate = naive_lines / naive_seconds
-        pandas_rate = pandas_lines / pandas_seconds
+        pandas_default_rate = pandas_runs[False][0] / pandas_runs[False][1]
+        pandas_rate = pandas_runs[True][0] / pandas_runs[True][1]
 
         print("results (order lines per second, read from MongoDB to committed in PostgreSQL)")
         figure("loader: lines", lines, "lines")
@@ -197,11 +207,18 @@ def main() -> int:
         if loaded["backend_cpu"] is not None:  # one backend does every insert: the floor of the load's time
             figure("loader: CPU of its PostgreSQL backend", loaded["backend_cpu"], "s")
         figure(f"naive find -> INSERT ({naive_lines:,} lines)", naive_rate, "lines/s")
-        figure(f"pandas json_normalize + to_sql ({pandas_lines:,} lines)", pandas_rate, "lines/s")
+        figure(f"pandas to_sql, defaults ({pandas_runs[False][0]:,} lines)", pandas_default_rate, "lines/s")
+        figure(f"pandas to_sql, psycopg 3 + chunks ({pandas_runs[True][0]:,} lines)", pandas_rate, "lines/s")
         ratio("loader / naive INSERT", loader_rate, naive_rate)
-        ratio("loader / pandas to_sql", loader_rate, pandas_rate)
-        target = loader_rate >= 200_000 and loader_rate / pandas_rate >= 50 and loaded["peak_mb"] < 500
-        print(f"  targets (>= 200k lines/s, >= 50x pandas, < 500 MB): {'met' if target else 'NOT met'}")
+        ratio("loader / pandas to_sql, defaults", loader_rate, pandas_default_rate)
+        ratio("loader / pandas to_sql, psycopg 3 + chunks", loader_rate, pandas_rate)
+        for label, met in (
+            ("rate >= 200k lines/s", loader_rate >= 200_000),
+            ("peak memory < 500 MB", loaded["peak_mb"] < 500),
+            (">= 50x pandas to_sql, defaults", loader_rate / pandas_default_rate >= 50),
+            (">= 50x pandas to_sql, psycopg 3 + chunks", loader_rate / pandas_rate >= 50),
+        ):
+            print(f"  target {label}: {'met' if met else 'NOT met'}")
     return 0
 
 

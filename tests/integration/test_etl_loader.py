@@ -110,6 +110,43 @@ def test_three_reruns_leave_identical_tables(stores: tuple[Database, psycopg.Con
     assert first[2:] == (2500, 5000)
 
 
+def test_an_order_moved_to_another_window_fails_the_load_and_duplicates_nothing(
+    stores: tuple[Database, psycopg.Connection],
+) -> None:
+    """`order_items` has no unique index: the orders primary key is what keeps its lines unique."""
+    db, conn = stores
+    _load(db, conn)
+    before = _checksum(conn)
+    next_window = (WINDOW[1], WINDOW[1] + timedelta(hours=3))
+    db.orders.update_one({"_id": "O-00007"}, {"$set": {"ordered_at": next_window[0] + timedelta(minutes=1)}})
+    with pytest.raises(psycopg.errors.UniqueViolation, match="orders_pkey"), conn.transaction():
+        loader.load_orders(db, conn, next_window)
+    assert _checksum(conn) == before
+
+
+def test_raw_tables_of_the_earlier_layout_take_the_current_indexes(
+    stores: tuple[Database, psycopg.Connection],
+) -> None:
+    """b-tree window indexes become BRIN and order_items drops its primary key; the data stays."""
+    db, conn = stores
+    _load(db, conn)
+    before = _checksum(conn)
+    with conn.transaction():
+        conn.execute("drop index raw.order_items_ordered_at_brin")
+        conn.execute("create index order_items_ordered_at_idx on raw.order_items (ordered_at)")
+        conn.execute("alter table raw.order_items add primary key (order_id, line_number)")
+        ensure_raw_tables(conn)
+    indexes = dict(
+        conn.execute(
+            "select indexname, indexdef from pg_indexes where schemaname = 'raw' and tablename = 'order_items'"
+        ).fetchall()
+    )
+    assert list(indexes) == ["order_items_ordered_at_brin"]
+    assert "USING brin" in indexes["order_items_ordered_at_brin"]
+    assert conn.execute("select to_regclass('raw.orders_pkey') is not null").fetchone() == (True,)
+    assert _checksum(conn) == before
+
+
 def test_failure_after_some_batches_leaves_the_window_as_it_was(stores: tuple[Database, psycopg.Connection]) -> None:
     db, conn = stores
     _load(db, conn)
