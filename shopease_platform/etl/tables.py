@@ -131,9 +131,10 @@ def ensure_raw_tables(conn: Connection) -> None:
         if table.key_enforced:
             columns.append(sql.SQL("primary key ({})").format(key))
         conn.execute(sql.SQL("create table if not exists {} ({})").format(table.qualified, sql.SQL(", ").join(columns)))
-        if not table.key_enforced:
+        if not table.key_enforced and _has_constraint(conn, f"{table.name}_pkey"):
+            # Checked first: ALTER TABLE locks out readers even when there is nothing to drop.
             conn.execute(
-                sql.SQL("alter table {} drop constraint if exists {}").format(
+                sql.SQL("alter table {} drop constraint {}").format(
                     table.qualified, sql.Identifier(f"{table.name}_pkey")
                 )
             )
@@ -150,3 +151,12 @@ def ensure_raw_tables(conn: Connection) -> None:
             )
     conn.execute(REJECTED_DDL)
     conn.execute("create index if not exists rejected_documents_window_idx on raw.rejected_documents (window_start)")
+
+
+def _has_constraint(conn: Connection, name: str) -> bool:
+    found = conn.execute(
+        "select 1 from pg_constraint c join pg_namespace n on n.oid = c.connamespace"
+        " where n.nspname = 'raw' and c.conname = %s",
+        (name,),
+    ).fetchone()
+    return found is not None

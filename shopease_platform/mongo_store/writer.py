@@ -131,6 +131,10 @@ class WindowDocuments:
         return cls([order["_id"] for order in orders], orders, restocks, window_end)
 
 
+class WindowSourceError(RuntimeError):
+    """The stream of windows given to `write_windows` failed; the transaction is aborted, nothing is written."""
+
+
 @dataclass
 class _Moves:
     """Stock movement accumulated over a transaction, and what was new."""
@@ -174,7 +178,14 @@ def write_windows(
 
     def arriving() -> Iterator[WindowDocuments]:
         yield from taken
-        for window in pending:
+        while True:
+            try:
+                window = next(pending)
+            except StopIteration:
+                return
+            except Exception as error:
+                # Raised as a non-driver error so a retry can never commit the group without the rest.
+                raise WindowSourceError(f"the next window to write could not be produced: {error}") from error
             taken.append(window)
             yield window
 

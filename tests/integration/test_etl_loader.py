@@ -147,6 +147,20 @@ def test_raw_tables_of_the_earlier_layout_take_the_current_indexes(
     assert _checksum(conn) == before
 
 
+def test_ensuring_the_current_layout_does_not_lock_out_readers(
+    stores: tuple[Database, psycopg.Connection], isolated_stores: tuple[str, str]
+) -> None:
+    """Loads run ensure_raw_tables inside their transaction; dbt must still read the raw tables meanwhile."""
+    db, conn = stores
+    _load(db, conn)
+    with conn.transaction():
+        ensure_raw_tables(conn)
+        with psycopg.connect(isolated_stores[1]) as reader:
+            reader.execute("set lock_timeout = '2s'")
+            for table in tables.RAW_TABLES:
+                reader.execute(f"select count(*) from raw.{table.name}").fetchone()
+
+
 def test_failure_after_some_batches_leaves_the_window_as_it_was(stores: tuple[Database, psycopg.Connection]) -> None:
     db, conn = stores
     _load(db, conn)

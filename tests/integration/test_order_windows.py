@@ -13,7 +13,7 @@ from pymongo.errors import OperationFailure
 
 from shopease_platform.mongo_store.order_windows import land_order_windows
 from shopease_platform.mongo_store.schema import ensure_schema
-from shopease_platform.mongo_store.writer import WindowDocuments, write_window, write_windows
+from shopease_platform.mongo_store.writer import WindowDocuments, WindowSourceError, write_window, write_windows
 from shopease_platform.simulation import (
     WINDOW,
     SimulationConfig,
@@ -108,3 +108,18 @@ def test_an_aborted_group_leaves_every_window_unwritten(client: pymongo.MongoCli
         write_windows(client, db, windows, fail_after_orders=fail)
     assert db.orders.count_documents({}) == 0 and db.restocks.count_documents({}) == 0
     assert {d["_id"]: d["stock"] for d in db.products.find()} == stock
+
+
+def test_a_failing_window_source_aborts_the_group_even_with_a_retryable_label(
+    client: pymongo.MongoClient, db: Database
+) -> None:
+    """A stream that breaks mid-group must not let the driver retry and commit only the windows taken so far."""
+
+    def windows() -> Iterator[WindowDocuments]:
+        start = WINDOWS[0]
+        yield WindowDocuments.from_orders(orders_for_window(CONFIG, start), [], start + WINDOW)
+        raise OperationFailure("lost the producer", 112, {"errorLabels": ["TransientTransactionError"]})
+
+    with pytest.raises(WindowSourceError, match="lost the producer"):
+        write_windows(client, db, windows())
+    assert db.orders.count_documents({}) == 0
