@@ -21,7 +21,7 @@ import numpy as np
 from shopease_platform.simulation.catalog import Catalog, build_catalog
 from shopease_platform.simulation.config import SimulationConfig
 from shopease_platform.simulation.customers import cohort, returning_pool
-from shopease_platform.simulation.ids import CUSTOMER_ID, ORDER_ID, customer_id
+from shopease_platform.simulation.ids import CUSTOMER_ID, ORDER_ID
 from shopease_platform.simulation.prices import price_timeline
 from shopease_platform.simulation.stores import branch_of_state, store_ids
 from shopease_platform.simulation.taste import regional_taste
@@ -67,27 +67,25 @@ class OrderColumns:
     def order_ids(self) -> list[str]:
         return ORDER_ID.strings(np.full(len(self), self.window, dtype=np.int64), np.arange(len(self)))
 
-    def distinct_customer_ids(self) -> list[str]:
-        """Every customer who ordered in the window, once each, sorted."""
-        if not len(self):
-            return []
-        span = int(self.customer_seq.max()) + 1
-        keys = np.unique(self.customer_window * span + self.customer_seq)
-        return CUSTOMER_ID.strings(keys // span, keys % span)
-
     def order_ids_ascii(self) -> np.ndarray | None:
         """`order_ids()` as an (orders, width) ASCII matrix; None if the ids differ in width."""
         return ORDER_ID.ascii(np.full(len(self), self.window, dtype=np.int64), np.arange(len(self)))
+
+    def customer_ids(self) -> list[str]:
+        """The customer of every order."""
+        return CUSTOMER_ID.strings(self.customer_window, self.customer_seq)
 
     def customer_ids_ascii(self) -> np.ndarray | None:
         """`customer_ids()` as an (orders, width) ASCII matrix; None if the ids differ in width."""
         return CUSTOMER_ID.ascii(self.customer_window, self.customer_seq)
 
-    def customer_ids(self) -> list[str]:
-        """The customer of every order."""
-        return [
-            customer_id(w, s) for w, s in zip(self.customer_window.tolist(), self.customer_seq.tolist(), strict=True)
-        ]
+    def distinct_customer_ids(self) -> list[str]:
+        """Every customer who ordered in the window, once each."""
+        if not len(self):
+            return []
+        span = int(self.customer_seq.max()) + 1
+        keys = np.unique(self.customer_window * span + self.customer_seq)
+        return CUSTOMER_ID.strings(keys // span, keys % span)
 
     def order_totals(self) -> np.ndarray:
         amounts = np.round(self.quantity * self.unit_price, 2)
