@@ -7,7 +7,8 @@ state of the window is intact.
 Orders, the bulk of the data, take a columnar path: raw BSON batches are read without building Python
 objects, validated and flattened with numpy (`order_batch`, same rules and reasons as `validation.order_rows`,
 which still judges every doubtful document), encoded as binary COPY rows and copied straight into the raw
-tables, a reader thread preparing the next batch while this one is sent. Memory stays flat as a window grows.
+tables. One thread fetches the next batch from MongoDB while another prepares the one before and the caller's
+thread sends the one before that, so memory stays flat as a window grows.
 Dimensions are small: they are validated in Python and staged with binary COPY, then published with one
 set-based statement per table.
 """
@@ -29,7 +30,7 @@ from pymongo.database import Database
 from shopease_platform.etl import tables
 from shopease_platform.etl.order_batch import Batch, Columns, KnownCustomers, ReferenceSets, flatten_orders
 from shopease_platform.etl.pg_binary import HEADER, TRAILER, column_order, encode_rows
-from shopease_platform.etl.raw_cursor import raw_batches
+from shopease_platform.etl.raw_cursor import RawBatch, raw_batches
 from shopease_platform.etl.tables import RawTable
 from shopease_platform.etl.validation import (
     Document,
@@ -217,8 +218,8 @@ class OrderReferences:
 
 
 @dataclass
-class _EncodedBatch:
-    """One batch, ready to send: binary COPY rows for both tables, and the documents rejected."""
+class EncodedBatch:
+    """One batch of orders, ready to send: binary COPY rows for both tables, and the documents rejected."""
 
     orders: pa.Buffer
     order_count: int
@@ -226,15 +227,24 @@ class _EncodedBatch:
     line_count: int
     rejects: list[tuple[Document, str]]
 
+    @classmethod
+    def of(cls, batch: Batch) -> EncodedBatch:
+        return cls(
+            encode_rows(batch.orders.fields(), len(batch.orders)),
+            len(batch.orders),
+            encode_rows(batch.lines.fields(), len(batch.lines)),
+            len(batch.lines),
+            batch.rejects,
+        )
 
-def _encode(batch: Batch) -> _EncodedBatch:
-    return _EncodedBatch(
-        encode_rows(batch.orders.fields(), len(batch.orders)),
-        len(batch.orders),
-        encode_rows(batch.lines.fields(), len(batch.lines)),
-        len(batch.lines),
-        batch.rejects,
-    )
+
+def _copy_columns(table: RawTable) -> list[str]:
+    """The columns of a binary COPY into `table`, in the order `encode_rows` writes them."""
+    return [f.name for f in column_order(Columns.from_rows(table, []).fields())]
+
+
+_ORDER_COLUMNS = _copy_columns(tables.ORDERS)
+_LINE_COLUMNS = _copy_columns(tables.ORDER_ITEMS)
 
 
 def _copy_binary(conn: Connection, table: RawTable, columns: list[str], rows: pa.Buffer) -> None:
@@ -245,6 +255,57 @@ def _copy_binary(conn: Connection, table: RawTable, columns: list[str], rows: pa
         copy.write(HEADER)
         copy.write(rows)
         copy.write(TRAILER)
+
+
+def order_batches(
+    mongo: Database,
+    window: Window,
+    references: OrderReferences,
+    batch_size: int = BATCH_SIZE,
+    stopped: Callable[[], bool] = lambda: False,
+) -> Iterator[EncodedBatch]:
+    """The window's orders, validated, flattened and encoded a server batch at a time.
+
+    A thread of its own fetches the next raw batch from MongoDB while this one is worked on; `stopped` ends
+    the iteration early (the consumer gave up). Customers are looked up in MongoDB as the batches need them.
+    """
+    sets = ReferenceSets(references.products, references.stores)
+    customers = KnownCustomers(lambda ids: mongo.customers.distinct("_id", {"_id": {"$in": ids}}))
+    query = {"ordered_at": {"$gte": window[0], "$lt": window[1]}}
+    codec_options = mongo.orders.codec_options
+
+    def fetch(fetch_stopped: Callable[[], bool]) -> Iterator[RawBatch]:
+        with closing(raw_batches(mongo.orders, query, batch_size)) as batches:
+            for raw in batches:
+                if fetch_stopped():
+                    return
+                yield raw
+
+    with Prefetch(fetch, name="order-fetch") as raws:
+        for raw in raws:
+            if stopped():
+                return
+            yield EncodedBatch.of(flatten_orders(raw, window, sets, customers, codec_options))
+
+
+def clear_order_window(conn: Connection, window: Window) -> None:
+    """Delete the window's rows from raw.orders and raw.order_items, in the caller's transaction."""
+    if conn.info.encoding != "utf-8":  # text is sent as the UTF-8 bytes MongoDB holds
+        conn.execute("set local client_encoding to 'UTF8'")
+    for table in (tables.ORDERS, tables.ORDER_ITEMS):
+        conn.execute(
+            sql.SQL("delete from {} where {} >= %s and {} < %s").format(
+                table.qualified, sql.Identifier(table.window_column), sql.Identifier(table.window_column)
+            ),
+            window,
+        )
+
+
+def copy_order_batch(conn: Connection, batch: EncodedBatch) -> None:
+    if batch.order_count:
+        _copy_binary(conn, tables.ORDERS, _ORDER_COLUMNS, batch.orders)
+    if batch.line_count:
+        _copy_binary(conn, tables.ORDER_ITEMS, _LINE_COLUMNS, batch.lines)
 
 
 def load_orders(
@@ -259,45 +320,24 @@ def load_orders(
 
     The window's rows are deleted, then each batch is copied straight into the raw tables, all in the
     caller's transaction: a failure anywhere (including `after_batch` raising) rolls back to the previous
-    state. A reader thread fetches raw BSON batches, validates and flattens them column-wise (`order_batch`)
-    and encodes binary COPY rows while this thread sends the previous batch, so MongoDB, Python and
-    PostgreSQL work at the same time. `after_batch` is called with the batch number after each batch is
-    copied (progress, failure injection); a batch is what the server returns for `batch_size`.
+    state. Three threads keep MongoDB, Python and PostgreSQL busy at once: one fetches raw BSON batches,
+    one validates, flattens (`order_batch`) and encodes them as binary COPY rows, and this one sends them.
+    `after_batch` is called with the batch number after each batch is copied (progress, failure injection);
+    a batch is what the server returns for `batch_size`.
     """
     started = time.monotonic()
-    references = references or OrderReferences.read(mongo)
-    sets = ReferenceSets(references.products, references.stores)
-    customers = KnownCustomers(lambda ids: mongo.customers.distinct("_id", {"_id": {"$in": ids}}))
-    query = {"ordered_at": {"$gte": window[0], "$lt": window[1]}}
-    codec_options = mongo.orders.codec_options
-    order_columns = [f.name for f in column_order(Columns.from_rows(tables.ORDERS, []).fields())]
-    line_columns = [f.name for f in column_order(Columns.from_rows(tables.ORDER_ITEMS, []).fields())]
-
-    def produce(stopped: Callable[[], bool]) -> Iterator[_EncodedBatch]:
-        with closing(raw_batches(mongo.orders, query, batch_size)) as batches:
-            for raw in batches:
-                if stopped():
-                    return
-                yield _encode(flatten_orders(raw, window, sets, customers, codec_options))
-
-    if conn.info.encoding != "utf-8":  # text is sent as the UTF-8 bytes MongoDB holds
-        conn.execute("set local client_encoding to 'UTF8'")
-    for table in (tables.ORDERS, tables.ORDER_ITEMS):
-        conn.execute(
-            sql.SQL("delete from {} where {} >= %s and {} < %s").format(
-                table.qualified, sql.Identifier(table.window_column), sql.Identifier(table.window_column)
-            ),
-            window,
-        )
+    refs = references or OrderReferences.read(mongo)
+    clear_order_window(conn, window)
     result = LoadResult()
     rejects: list[tuple[Document, str]] = []
     order_rows = line_rows = 0
+
+    def produce(stopped: Callable[[], bool]) -> Iterator[EncodedBatch]:
+        return order_batches(mongo, window, refs, batch_size, stopped)
+
     with Prefetch(produce, name="order-reader") as batches:
         for number, batch in enumerate(batches, start=1):
-            if batch.order_count:
-                _copy_binary(conn, tables.ORDERS, order_columns, batch.orders)
-            if batch.line_count:
-                _copy_binary(conn, tables.ORDER_ITEMS, line_columns, batch.lines)
+            copy_order_batch(conn, batch)
             order_rows += batch.order_count
             line_rows += batch.line_count
             rejects.extend(batch.rejects)

@@ -127,11 +127,15 @@ class Columns:
 
     @classmethod
     def concat(cls, parts: Sequence[Columns]) -> Columns:
+        """The rows of `parts` in order; empty parts are skipped, so a batch with no exact-path rows copies nothing."""
+        filled = [p for p in parts if len(p)] or list(parts[:1])
+        if len(filled) == 1:
+            return filled[0]
         data: dict[str, Column] = {}
-        for name in parts[0].names:
-            pieces = [p.data[name] for p in parts]
+        for name in filled[0].names:
+            pieces = [p.data[name] for p in filled]
             data[name] = pa.concat_arrays(pieces) if isinstance(pieces[0], pa.Array) else np.concatenate(pieces)
-        return cls(parts[0].table, data)
+        return cls(filled[0].table, data)
 
     def fields(self) -> list[Field]:
         """The columns for binary COPY; money goes from float to numeric cents here."""
@@ -165,10 +169,10 @@ class KnownCustomers:
         """Which of `ids` (binary) exist, and which of `others` (ids the exact path needs) exist."""
         encoded = pc.dictionary_encode(ids)
         names = encoded.dictionary.to_pylist()
-        unseen = [name for name in {*names, *(o.encode() for o in others)} if name not in self._known]
+        unseen = set(names).union(o.encode() for o in others).difference(self._known)
         if unseen:
             self._known.update(name.encode() for name in self._lookup([name.decode() for name in unseen]))
-        flags = np.array([name in self._known for name in names], bool)
+        flags = np.fromiter(map(self._known.__contains__, names), bool, len(names))
         known = flags[encoded.indices.to_numpy(zero_copy_only=False)] if len(ids) else np.zeros(0, bool)
         return known, frozenset(name for name in others if name.encode() in self._known)
 
@@ -208,10 +212,15 @@ def _duplicated(owners: np.ndarray, keys: np.ndarray) -> np.ndarray:
     same_owner = owners[1:] == owners[:-1]
     if not (same_owner & (keys[1:] <= keys[:-1])).any():
         return owners[:0]  # keys rise within every owner: all distinct (the usual case for line numbers)
-    order = np.lexsort((keys, owners))
-    owners, keys = owners[order], keys[order]
-    same = (owners[1:] == owners[:-1]) & (keys[1:] == keys[:-1])
-    return np.unique(owners[1:][same])
+    low = keys.min()
+    span = int(keys.max()) - int(low) + 1
+    if span * (int(owners[-1]) + 1) >= 2**62:  # the pairs would not fit one int64: sort them as pairs
+        order = np.lexsort((keys, owners))
+        owners, keys = owners[order], keys[order]
+        same = (owners[1:] == owners[:-1]) & (keys[1:] == keys[:-1])
+        return np.unique(owners[1:][same])
+    pairs = np.sort(owners.astype(np.int64) * span + (keys - low))
+    return np.unique(pairs[1:][pairs[1:] == pairs[:-1]] // span)
 
 
 def flatten_orders(

@@ -28,6 +28,7 @@ UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INT4 = (-(2**31), 2**31 - 1)
 _NUMERIC_DIGITS = 5  # base-10000 digits sent: four for the integer part (< 10**16), one for the cents
 _CENT = Decimal("0.01")
+MAX_LAYOUTS = 8  # row layouts (text lengths) a batch is built in, group by group; beyond: one Arrow join
 
 
 def _unsure(scaled: np.ndarray) -> np.ndarray:
@@ -87,35 +88,112 @@ def column_order(fields: Sequence[Field]) -> list[Field]:
 
 
 def encode_rows(fields: Sequence[Field], count: int) -> pa.Buffer:
-    """The rows (no header or trailer) of a binary COPY whose columns are `column_order(fields)`."""
-    ordered = column_order(fields)
-    fixed = [f for f in ordered if f.kind != "text"]
-    texts = [f for f in ordered if f.kind == "text"]
-    layout = [("count", ">i2")]
-    for i, f in enumerate(fixed):
-        layout += [(f"len{i}", ">i4"), (f"val{i}", _FIXED_TYPES[f.kind])]
-    block = np.zeros(count, np.dtype(layout))
-    block["count"] = len(ordered)
-    for i, f in enumerate(fixed):
-        block[f"len{i}"] = _FIXED_TYPES[f.kind].itemsize
-        _fill(block[f"val{i}"], f)
-    parts: list[pa.Array] = [
-        pa.Array.from_buffers(pa.binary(block.itemsize), count, [None, pa.py_buffer(block)]).cast(pa.binary())
-    ]
-    for f in texts:
-        values = f.values if isinstance(f.values, pa.Array) else pa.array(f.values, pa.binary())
-        lengths = pc.binary_length(values).to_numpy(zero_copy_only=False).astype(">i4")
-        parts.append(pa.Array.from_buffers(pa.binary(4), count, [None, pa.py_buffer(lengths)]).cast(pa.binary()))
-        parts.append(values.cast(pa.binary()))
+    """The rows (no header or trailer) of a binary COPY whose columns are `column_order(fields)`, in order.
+
+    Rows whose text fields have the same lengths share one byte layout, so they are laid out as one numpy
+    structured array, text included, with a strided copy a field. A batch of orders nearly always is one such
+    group (ids of one width, the same status and currency) or a few; groups are built apart and their rows
+    put back in order. Rows of more than `MAX_LAYOUTS` layouts are spliced by an Arrow element-wise join.
+    """
     if count == 0:
         return pa.py_buffer(b"")
+    ordered = column_order(fields)
+    fixed = [f for f in ordered if f.kind != "text"]
+    texts = [_text_array(f) for f in ordered if f.kind == "text"]
+    offsets = [np.frombuffer(t.buffers()[1], np.int32, count + 1, 4 * t.offset).astype(np.int64) for t in texts]
+    lengths = np.stack([np.diff(o) for o in offsets], axis=1) if texts else np.zeros((count, 0), np.int64)
+    if (lengths == lengths[0]).all():
+        return pa.py_buffer(_row_block(fixed, texts, offsets, lengths[0], np.arange(count), every_row=True))
+    layouts, group = np.unique(lengths, axis=0, return_inverse=True)
+    if len(layouts) > MAX_LAYOUTS:
+        return _joined_rows(fixed, texts, count)
+    group = group.ravel()
+    members = [np.flatnonzero(group == g) for g in range(len(layouts))]
+    blocks = [_row_block(fixed, texts, offsets, w, rows) for w, rows in zip(layouts, members, strict=True)]
+    sizes = np.array([b.itemsize for b in blocks], np.int64)[group]
+    starts = np.cumsum(sizes) - sizes
+    out = np.empty(int(sizes.sum()), np.uint8)
+    for block, rows in zip(blocks, members, strict=True):
+        out[starts[rows, None] + np.arange(block.itemsize)] = block.view(np.uint8).reshape(len(rows), -1)
+    return pa.py_buffer(out)
+
+
+def _text_array(field: Field) -> pa.Array:
+    values = field.values if isinstance(field.values, pa.Array) else pa.array(field.values, pa.binary())
+    if values.null_count:
+        raise ValueError(f"{field.name} holds nulls, which the loader never sends")
+    return values.cast(pa.binary())
+
+
+def _fixed_layout(fixed: Sequence[Field]) -> list[tuple[str, str | np.dtype]]:
+    """Field count, then a length and value for each fixed-width field."""
+    layout: list[tuple[str, str | np.dtype]] = [("count", ">i2")]
+    for i, f in enumerate(fixed):
+        layout += [(f"len{i}", ">i4"), (f"val{i}", _FIXED_TYPES[f.kind])]
+    return layout
+
+
+def _fill_fixed(block: np.ndarray, fixed: Sequence[Field], fields: int, rows: np.ndarray | None) -> None:
+    """The field count, and each fixed-width field's length and value for `rows` (None: every row)."""
+    block["count"] = fields
+    for i, f in enumerate(fixed):
+        block[f"len{i}"] = _FIXED_TYPES[f.kind].itemsize
+        _fill(block[f"val{i}"], f, rows)
+
+
+def _row_block(
+    fixed: Sequence[Field],
+    texts: Sequence[pa.Array],
+    offsets: Sequence[np.ndarray],
+    widths: np.ndarray,
+    rows: np.ndarray,
+    every_row: bool = False,
+) -> np.ndarray:
+    """The COPY rows `rows`, whose text fields are `widths` bytes long, as one structured array.
+
+    `every_row` says `rows` are all the rows in order: each text is then one contiguous run of values.
+    """
+    layout = _fixed_layout(fixed)
+    for j, width in enumerate(widths):
+        layout.append((f"text_len{j}", ">i4"))
+        if width:
+            layout.append((f"text{j}", f"V{width}"))
+    block = np.empty(len(rows), np.dtype(layout))  # every byte is written below
+    _fill_fixed(block, fixed, len(fixed) + len(texts), None if every_row else rows)
+    for j, (text, starts, width) in enumerate(zip(texts, offsets, widths, strict=True)):
+        block[f"text_len{j}"] = width
+        if not width:
+            continue
+        data = np.frombuffer(text.buffers()[2], np.uint8)
+        if every_row:  # every value is `width` bytes, back to back
+            chars = data[starts[0] : starts[-1]].reshape(len(rows), int(width))
+        else:
+            chars = data[starts[rows, None] + np.arange(width)]
+        block[f"text{j}"] = chars.view(f"V{width}").ravel()
+    return block
+
+
+def _joined_rows(fixed: Sequence[Field], texts: Sequence[pa.Array], count: int) -> pa.Buffer:
+    """Rows of many layouts: the fixed-width part as one block, each text spliced in by an Arrow join."""
+    block = np.zeros(count, np.dtype(_fixed_layout(fixed)))
+    _fill_fixed(block, fixed, len(fixed) + len(texts), None)
+    parts = [_binary_view(block.view(np.uint8), block.itemsize, count)]
+    for values in texts:
+        lengths = pc.binary_length(values).to_numpy(zero_copy_only=False).astype(">i4")
+        parts += [_binary_view(lengths.view(np.uint8), 4, count), values]
     rows = pc.binary_join_element_wise(*parts, b"")
     offsets = np.frombuffer(rows.buffers()[1], np.int32, count + 1, rows.offset * 4)
     return rows.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
-def _fill(target: np.ndarray, field: Field) -> None:
-    values = np.asarray(field.values)
+def _binary_view(data: np.ndarray, width: int, count: int) -> pa.Array:
+    """`count` values of `width` bytes each, back to back in `data`, as an Arrow binary array (no copy)."""
+    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(pa.binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _fill(target: np.ndarray, field: Field, rows: np.ndarray | None) -> None:
+    values = np.asarray(field.values) if rows is None else np.asarray(field.values)[rows]
     if field.kind == "int4":
         if values.size and (values.min() < _INT4[0] or values.max() > _INT4[1]):
             raise ValueError(f"{field.name} holds a value outside the int4 range")

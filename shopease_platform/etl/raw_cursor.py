@@ -27,6 +27,7 @@ from pymongo.errors import PyMongoError
 _RAW = CodecOptions(document_class=RawBSONDocument)
 _INT32 = struct.Struct("<i")
 _INT64 = struct.Struct("<q")
+_POWERS_OF_TEN = 10 ** np.arange(1, 19)
 
 
 @dataclass
@@ -60,19 +61,70 @@ def split_stream(data: bytes | memoryview) -> RawBatch:
 
 def split_array(data: bytes | memoryview, start: int) -> RawBatch:
     """The documents of the BSON array (of documents) at `data[start:]`, as the server sends a batch."""
-    unpack = _INT32.unpack_from
-    (length,) = unpack(data, start)
+    (length,) = _INT32.unpack_from(data, start)
     stop = start + length - 1
+    batch = _split_keyed_array(data, start, stop)
+    return batch if batch is not None else _split_any_array(data, start, stop)
+
+
+def _split_keyed_array(data: bytes | memoryview, start: int, stop: int) -> RawBatch | None:
+    """The fast path: elements keyed "0", "1", ... as the server writes them, so each key's width is known.
+
+    Only the document sizes are read one by one (each locates the next); types and keys are then checked for
+    all elements at once. None when anything differs, for `_split_any_array` to read element by element.
+    """
+    unpack = _INT32.unpack_from
+    starts: list[int] = []
+    sizes: list[int] = []
+    position, index, width = start + 4, 0, 1
+    while position < stop:
+        for _ in range(10**width - index):  # the indexes whose keys have `width` digits
+            document = position + width + 2  # type byte, key, NUL
+            if document + 4 > stop:
+                return None
+            (size,) = unpack(data, document)
+            if size < 5:
+                return None
+            starts.append(document)
+            sizes.append(size)
+            position = document + size
+            if position >= stop:
+                break
+        index, width = 10**width, width + 1
+    found = np.array(starts, np.int64)
+    if position != stop or not _keys_are_indexes(np.frombuffer(data, np.uint8), found):
+        return None
+    return RawBatch(data, found, np.array(sizes, np.int64))
+
+
+def _keys_are_indexes(data: np.ndarray, starts: np.ndarray) -> bool:
+    """Is each document preceded by the document type byte, its index as a decimal key, and a NUL?"""
+    indexes = np.arange(len(starts))
+    widths = np.searchsorted(_POWERS_OF_TEN, indexes, side="right") + 1
+    if not (data[starts - 1] == 0).all() or not (data[starts - widths - 2] == 0x03).all():
+        return False
+    for digit in range(int(widths.max(initial=0))):  # digit 0 is the last one, just before the NUL
+        has = widths > digit
+        expected = (indexes[has] // 10**digit) % 10 + ord("0")
+        if not (data[starts[has] - 2 - digit] == expected).all():
+            return False
+    return True
+
+
+def _split_any_array(data: bytes | memoryview, start: int, stop: int) -> RawBatch:
+    """Element by element, whatever the keys (decoders ignore them)."""
+    raw = bytes(data)
+    unpack = _INT32.unpack_from
     starts: list[int] = []
     sizes: list[int] = []
     position = start + 4
     while position < stop:
-        if data[position] != 0x03:
+        if raw[position] != 0x03:
             raise ValueError(f"a cursor batch holds a non-document element at offset {position}")
-        key_end = position + 1 + len(str(len(starts)))  # the server keys a batch "0", "1", ...
-        if data[key_end] != 0 or 0 in data[position + 1 : key_end]:
-            key_end = bytes(data[position + 1 : stop]).index(b"\0") + position + 1
-        (size,) = unpack(data, key_end + 1)
+        key_end = raw.index(b"\0", position + 1, stop)
+        (size,) = unpack(raw, key_end + 1)
+        if size < 5:
+            raise ValueError(f"malformed BSON: document of {size} bytes at offset {key_end + 1}")
         starts.append(key_end + 1)
         sizes.append(size)
         position = key_end + 1 + size
