@@ -1,12 +1,17 @@
 """MongoDB -> PostgreSQL load speed and memory: this loader vs the usual alternatives, on the same documents.
 
 One 3-hour window holding about `--lines` order lines (default 1,000,000) is simulated, written to MongoDB,
-then loaded three ways:
+then loaded several ways:
   * the platform's loader (raw BSON batches validated column-wise, binary COPY, one transaction), in a child
     process so its peak memory and CPU can be read, with the CPU of the PostgreSQL backend it loads through;
+  * the loader's two ends alone, which bound what any loader into these tables can do on this machine:
+    MongoDB alone (the window's raw batches read, nothing done with them) and PostgreSQL alone (the
+    window's rows, encoded beforehand and held in memory, copied in one transaction);
   * a naive find -> row-by-row INSERT, on a sample (it is far too slow for the whole window);
   * pandas `json_normalize` + `to_sql` on a sample, as usually written (defaults) and tuned (psycopg 3, chunks).
-Rates are compared in order lines per second, end to end (read from MongoDB to committed in PostgreSQL).
+The loader and its ends run `--rounds` times, alternating, and their best round counts: this machine's speed
+drifts by a fifth from one minute to the next. Rates are order lines per second, end to end (read from
+MongoDB to committed in PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -26,8 +32,10 @@ import pymongo
 
 from bench.common import bench_servers, figure, ratio
 from shopease_platform.etl import loader
+from shopease_platform.etl.raw_cursor import raw_batches
 from shopease_platform.etl.tables import ensure_raw_tables
 from shopease_platform.mongo_store.schema import ensure_schema
+from shopease_platform.services import Endpoints
 
 WINDOW_START = datetime(2026, 11, 27, 18, tzinfo=UTC)  # a Friday evening in the November peak
 WINDOW = (WINDOW_START, WINDOW_START + timedelta(hours=3))
@@ -92,22 +100,66 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_load(mongo_uri: str, postgres_url: str, batch_size: int) -> None:
-    """Runs in a fresh process: load the window, print seconds, CPU and peak RSS as JSON."""
+def _backend_cpu(conn: psycopg.Connection, started: float | None) -> float | None:
+    now = _process_cpu_seconds(conn.info.backend_pid)
+    return None if None in (started, now) else now - started
+
+
+def child_load(mongo_uri: str, postgres_url: str, batch_size: int) -> dict:
+    """Runs in a fresh process: load the window; seconds, CPU and peak RSS."""
     client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)
     baseline_mb = _peak_rss_mb()
     started, cpu_started = time.monotonic(), time.process_time()
     with psycopg.connect(postgres_url) as conn:
-        backend = conn.info.backend_pid
-        backend_started = _process_cpu_seconds(backend)
+        backend_started = _process_cpu_seconds(conn.info.backend_pid)
         with conn.transaction():
             result = loader.load_orders(client[DATABASE], conn, WINDOW, batch_size=batch_size)
-        backend_finished = _process_cpu_seconds(backend)
-    seconds = time.monotonic() - started
-    backend_cpu = None if None in (backend_started, backend_finished) else backend_finished - backend_started
-    print(json.dumps({"seconds": seconds, "lines": result.rows["order_items"], "rejected": result.rows_rejected,
-                      "peak_mb": _peak_rss_mb(), "import_mb": baseline_mb,
-                      "cpu": time.process_time() - cpu_started, "backend_cpu": backend_cpu}))  # fmt: skip
+        backend_cpu = _backend_cpu(conn, backend_started)
+    return {"seconds": time.monotonic() - started, "lines": result.rows["order_items"],
+            "rejected": result.rows_rejected, "peak_mb": _peak_rss_mb(), "import_mb": baseline_mb,
+            "cpu": time.process_time() - cpu_started, "backend_cpu": backend_cpu}  # fmt: skip
+
+
+def child_ends(mongo_uri: str, postgres_url: str, batch_size: int) -> dict:
+    """Runs in a fresh process: the loader's ends, each alone.
+
+    MongoDB alone: the window's raw batches, read and dropped. Then the loader's own batches are prepared
+    (read, validated, encoded) and kept in memory, and PostgreSQL alone copies them into the raw tables in one
+    transaction, as the loader would, with no other work on the machine.
+    """
+    db = pymongo.MongoClient(mongo_uri, tz_aware=True)[DATABASE]
+    started = time.monotonic()
+    query = {"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}
+    documents = sum(len(batch) for batch in raw_batches(db.orders, query, batch_size))
+    mongodb_seconds = time.monotonic() - started
+    batches = list(loader.order_batches(db, WINDOW, loader.OrderReferences.read(db), batch_size))
+    with psycopg.connect(postgres_url) as conn:
+        backend_started = _process_cpu_seconds(conn.info.backend_pid)
+        started = time.monotonic()
+        with conn.transaction():
+            loader.clear_order_window(conn, WINDOW)
+            for batch in batches:
+                loader.copy_order_batch(conn, batch)
+        postgres_seconds = time.monotonic() - started
+        backend_cpu = _backend_cpu(conn, backend_started)
+    return {"documents": documents, "mongodb_seconds": mongodb_seconds, "postgres_seconds": postgres_seconds,
+            "lines": sum(b.line_count for b in batches), "backend_cpu": backend_cpu}  # fmt: skip
+
+
+CHILDREN = {"load": child_load, "ends": child_ends}
+
+
+def run_child(name: str, servers: Endpoints, batch_size: int) -> dict:
+    """One child run on fresh raw tables, after a checkpoint (so no run pays for another's dirty pages)."""
+    reset_postgres(servers.postgres_url)
+    with psycopg.connect(servers.postgres_url, autocommit=True) as conn:
+        conn.execute("checkpoint")
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.bench_etl", "--batch-size", str(batch_size), "--child", name,
+         servers.mongodb_uri, servers.postgres_url],
+        capture_output=True, text=True, check=True, env=os.environ,
+    )  # fmt: skip
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def naive_insert(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[int, float]:
@@ -169,26 +221,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000, help="order lines in the window")
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of the loader and of its ends, alternating")
     parser.add_argument("--naive-sample", type=int, default=20_000, help="lines for the row-by-row baseline")
     parser.add_argument("--pandas-sample", type=int, default=200_000, help="lines for the pandas baseline")
-    parser.add_argument("--child", nargs=2, metavar=("MONGO_URI", "POSTGRES_URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "MONGO_URI", "POSTGRES_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_load(*args.child, args.batch_size)
+        kind, *urls = args.child
+        print(json.dumps(CHILDREN[kind](*urls, args.batch_size)))
         return 0
 
     with bench_servers() as servers:
-        print(f"ETL benchmark: one window of ~{args.lines:,} order lines")
+        print(f"ETL benchmark: one window of ~{args.lines:,} order lines, {args.rounds} rounds")
         lines = simulate_into_mongo(servers.mongodb_uri, args.lines)
+        loads, ends = [], []
+        for number in range(1, args.rounds + 1):
+            loads.append(run_child("load", servers, args.batch_size))
+            ends.append(run_child("ends", servers, args.batch_size))
+            assert loads[-1]["lines"] == ends[-1]["lines"] == lines and loads[-1]["rejected"] == 0, loads[-1]
+            load, end = loads[-1], ends[-1]
+            print(
+                f"  round {number}: loader {load['seconds']:.2f}s, PostgreSQL alone {end['postgres_seconds']:.2f}s,"
+                f" MongoDB alone {end['mongodb_seconds']:.2f}s",
+                flush=True,
+            )
         reset_postgres(servers.postgres_url)
-        child = subprocess.run(
-            [sys.executable, "-m", "bench.bench_etl", "--batch-size", str(args.batch_size), "--child",
-             servers.mongodb_uri, servers.postgres_url],
-            capture_output=True, text=True, check=True, env=os.environ,
-        )  # fmt: skip
-        loaded = json.loads(child.stdout.strip().splitlines()[-1])
-        assert loaded["lines"] == lines and loaded["rejected"] == 0, loaded
+        loaded = min(loads, key=lambda run: run["seconds"])
         loader_rate = lines / loaded["seconds"]
+        median_rate = lines / statistics.median(run["seconds"] for run in loads)
+        postgres = min(ends, key=lambda run: run["postgres_seconds"])
+        postgres_rate = lines / postgres["postgres_seconds"]
+        mongodb_rate = lines / min(run["mongodb_seconds"] for run in ends)
         naive_lines, naive_seconds = naive_insert(servers.mongodb_uri, servers.postgres_url, args.naive_sample)
         pandas_runs = {
             tuned: pandas_to_sql(servers.mongodb_uri, servers.postgres_url, args.pandas_sample, tuned)
@@ -200,18 +263,25 @@ def main() -> int:
 
         print("results (order lines per second, read from MongoDB to committed in PostgreSQL)")
         figure("loader: lines", lines, "lines")
-        figure("loader: seconds", loaded["seconds"], "s")
-        figure("loader: rate", loader_rate, "lines/s")
+        figure("loader: seconds (best round)", loaded["seconds"], "s")
+        figure("loader: rate (best round)", loader_rate, "lines/s")
+        figure("loader: rate (median round)", median_rate, "lines/s")
         figure("loader: peak memory of the loading process", loaded["peak_mb"], "MB")
         figure("loader: CPU of the loading process", loaded["cpu"], "s")
-        if loaded["backend_cpu"] is not None:  # one backend does every insert: the floor of the load's time
+        if loaded["backend_cpu"] is not None:  # one backend does every insert
             figure("loader: CPU of its PostgreSQL backend", loaded["backend_cpu"], "s")
+        figure("MongoDB alone: raw batches read", mongodb_rate, "lines/s")
+        figure("PostgreSQL alone: encoded rows copied", postgres_rate, "lines/s")
+        if postgres["backend_cpu"] is not None:
+            figure("PostgreSQL alone: CPU of its backend", postgres["backend_cpu"], "s")
         figure(f"naive find -> INSERT ({naive_lines:,} lines)", naive_rate, "lines/s")
         figure(f"pandas to_sql, defaults ({pandas_runs[False][0]:,} lines)", pandas_default_rate, "lines/s")
         figure(f"pandas to_sql, psycopg 3 + chunks ({pandas_runs[True][0]:,} lines)", pandas_rate, "lines/s")
+        ratio("loader / PostgreSQL alone", loader_rate, postgres_rate)
         ratio("loader / naive INSERT", loader_rate, naive_rate)
         ratio("loader / pandas to_sql, defaults", loader_rate, pandas_default_rate)
         ratio("loader / pandas to_sql, psycopg 3 + chunks", loader_rate, pandas_rate)
+        ratio("PostgreSQL alone / pandas to_sql, defaults", postgres_rate, pandas_default_rate)
         for label, met in (
             ("rate >= 200k lines/s", loader_rate >= 200_000),
             ("peak memory < 500 MB", loaded["peak_mb"] < 500),
@@ -219,6 +289,11 @@ def main() -> int:
             (">= 50x pandas to_sql, psycopg 3 + chunks", loader_rate / pandas_rate >= 50),
         ):
             print(f"  target {label}: {'met' if met else 'NOT met'}")
+        if postgres_rate < 50 * pandas_default_rate:
+            print(
+                f"  50x pandas to_sql (defaults) is {50 * pandas_default_rate:,.0f} lines/s, more than PostgreSQL"
+                f" alone takes into these tables ({postgres_rate:,.0f}): no loader into them reaches it here"
+            )
     return 0
 
 
