@@ -26,7 +26,8 @@ GROUP = "postgres_raw"
 OWNERS = ["team:data-platform"]
 KINDS = {"postgres", "python"}
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-COMMON = {"group_name": GROUP, "owners": OWNERS, "kinds": KINDS, "retry_policy": RETRY}
+SPEC = {"group_name": GROUP, "owners": OWNERS, "kinds": KINDS}
+COMMON = {**SPEC, "retry_policy": RETRY}
 PARTITIONED = {**COMMON, "partitions_def": window_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
 
 
@@ -74,28 +75,39 @@ def raw_stores(mongo: MongoResource, postgres: PostgresResource) -> dg.Materiali
     return dg.MaterializeResult(metadata=_metadata(result, "stores", started))
 
 
-@dg.asset(key=["raw", "customers"], deps=[customers, raw_orders], **PARTITIONED)
-def raw_customers(
-    context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource
-) -> dg.MaterializeResult:
-    """Customers created in each window and those its orders reference, upserted by customer_id."""
-    started = time.monotonic()
-    result = _over_range(context, mongo, postgres, loader.load_customers)
-    return dg.MaterializeResult(
-        metadata={**_metadata(result, "customers", started), **time_window(context.partition_time_window)}
-    )
+def _windowed_table_asset(
+    table: str,
+    deps: list[dg.AssetsDefinition],
+    description: str,
+    load: Callable[[Database, Connection, tuple[datetime, datetime]], loader.LoadResult],
+) -> dg.AssetsDefinition:
+    """A raw table loaded over the run's windows in one transaction (`_over_range`)."""
+
+    @dg.asset(key=["raw", table], deps=deps, description=description, **PARTITIONED)
+    def windowed_table(
+        context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource
+    ) -> dg.MaterializeResult:
+        started = time.monotonic()
+        result = _over_range(context, mongo, postgres, load)
+        return dg.MaterializeResult(
+            metadata={**_metadata(result, table, started), **time_window(context.partition_time_window)}
+        )
+
+    return windowed_table
 
 
-@dg.asset(key=["raw", "price_events"], deps=[price_events], **PARTITIONED)
-def raw_price_events(
-    context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource
-) -> dg.MaterializeResult:
-    """Price events effective in each window; the window is replaced whole."""
-    started = time.monotonic()
-    result = _over_range(context, mongo, postgres, loader.load_price_events)
-    return dg.MaterializeResult(
-        metadata={**_metadata(result, "price_events", started), **time_window(context.partition_time_window)}
-    )
+raw_customers = _windowed_table_asset(
+    "customers",
+    [customers, raw_orders],
+    "Customers created in each window and those its orders reference, upserted by customer_id.",
+    loader.load_customers,
+)
+raw_price_events = _windowed_table_asset(
+    "price_events",
+    [price_events],
+    "Price events effective in each window; the window is replaced whole.",
+    loader.load_price_events,
+)
 
 
 ORDERS_KEY = dg.AssetKey(["raw", "orders"])
@@ -105,16 +117,11 @@ REJECTED_KEY = dg.AssetKey(["raw", "rejected_documents"])
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(ORDERS_KEY, deps=[raw_orders], description="One row per order (raw.orders).", **{
-            k: v for k, v in PARTITIONED.items() if k in ("group_name", "owners", "kinds")
-        }),
-        dg.AssetSpec(ORDER_ITEMS_KEY, deps=[raw_orders], description="One row per order line (raw.order_items).", **{
-            k: v for k, v in PARTITIONED.items() if k in ("group_name", "owners", "kinds")
-        }),
+        dg.AssetSpec(ORDERS_KEY, deps=[raw_orders], description="One row per order (raw.orders).", **SPEC),
+        dg.AssetSpec(ORDER_ITEMS_KEY, deps=[raw_orders], description="One row per order line (raw.order_items).",
+                     **SPEC),
         dg.AssetSpec(REJECTED_KEY, deps=[raw_orders], description="Quarantined documents of every raw load, with "
-                     "the collection, source id, reason and original payload.", **{
-            k: v for k, v in PARTITIONED.items() if k in ("group_name", "owners", "kinds")
-        }),
+                     "the collection, source id, reason and original payload.", **SPEC),
     ],
     check_specs=[
         dg.AssetCheckSpec("reconciles_with_mongodb", asset=ORDERS_KEY, blocking=True,
