@@ -103,13 +103,13 @@ def encode_rows(fields: Sequence[Field], count: int) -> pa.Buffer:
     offsets = [np.frombuffer(t.buffers()[1], np.int32, count + 1, 4 * t.offset).astype(np.int64) for t in texts]
     lengths = np.stack([np.diff(o) for o in offsets], axis=1) if texts else np.zeros((count, 0), np.int64)
     if (lengths == lengths[0]).all():
-        return pa.py_buffer(_row_block(fixed, texts, offsets, lengths[0], np.arange(count), every_row=True))
+        return pa.py_buffer(_row_block(fixed, texts, offsets, lengths[0], None, count))
     layouts, group = np.unique(lengths, axis=0, return_inverse=True)
     if len(layouts) > MAX_LAYOUTS:
-        return _joined_rows(fixed, texts, count)
+        return _joined_rows(fixed, texts, lengths)
     group = group.ravel()
     members = [np.flatnonzero(group == g) for g in range(len(layouts))]
-    blocks = [_row_block(fixed, texts, offsets, w, rows) for w, rows in zip(layouts, members, strict=True)]
+    blocks = [_row_block(fixed, texts, offsets, w, rows, len(rows)) for w, rows in zip(layouts, members, strict=True)]
     sizes = np.array([b.itemsize for b in blocks], np.int64)[group]
     starts = np.cumsum(sizes) - sizes
     out = np.empty(int(sizes.sum()), np.uint8)
@@ -146,41 +146,45 @@ def _row_block(
     texts: Sequence[pa.Array],
     offsets: Sequence[np.ndarray],
     widths: np.ndarray,
-    rows: np.ndarray,
-    every_row: bool = False,
+    rows: np.ndarray | None,
+    count: int,
 ) -> np.ndarray:
-    """The COPY rows `rows`, whose text fields are `widths` bytes long, as one structured array.
+    """The `count` COPY rows `rows` (None: all rows, in order), whose texts are `widths` bytes long.
 
-    `every_row` says `rows` are all the rows in order: each text is then one contiguous run of values.
+    With all rows, each text column is one contiguous run of values, reshaped without a gather.
     """
     layout = _fixed_layout(fixed)
     for j, width in enumerate(widths):
         layout.append((f"text_len{j}", ">i4"))
         if width:
             layout.append((f"text{j}", f"V{width}"))
-    block = np.empty(len(rows), np.dtype(layout))  # every byte is written below
-    _fill_fixed(block, fixed, len(fixed) + len(texts), None if every_row else rows)
+    block = np.empty(count, np.dtype(layout))  # every byte is written below
+    _fill_fixed(block, fixed, len(fixed) + len(texts), rows)
     for j, (text, starts, width) in enumerate(zip(texts, offsets, widths, strict=True)):
         block[f"text_len{j}"] = width
         if not width:
             continue
         data = np.frombuffer(text.buffers()[2], np.uint8)
-        if every_row:  # every value is `width` bytes, back to back
-            chars = data[starts[0] : starts[-1]].reshape(len(rows), int(width))
+        if rows is None:  # every value is `width` bytes, back to back
+            chars = data[starts[0] : starts[-1]].reshape(count, int(width))
         else:
             chars = data[starts[rows, None] + np.arange(width)]
         block[f"text{j}"] = chars.view(f"V{width}").ravel()
     return block
 
 
-def _joined_rows(fixed: Sequence[Field], texts: Sequence[pa.Array], count: int) -> pa.Buffer:
-    """Rows of many layouts: the fixed-width part as one block, each text spliced in by an Arrow join."""
+def _joined_rows(fixed: Sequence[Field], texts: Sequence[pa.Array], lengths: np.ndarray) -> pa.Buffer:
+    """Rows of many layouts: the fixed-width part as one block, each text spliced in by an Arrow join.
+
+    `lengths` holds each row's text lengths, one column a text.
+    """
+    count = len(lengths)
     block = np.zeros(count, np.dtype(_fixed_layout(fixed)))
     _fill_fixed(block, fixed, len(fixed) + len(texts), None)
     parts = [_binary_view(block.view(np.uint8), block.itemsize, count)]
-    for values in texts:
-        lengths = pc.binary_length(values).to_numpy(zero_copy_only=False).astype(">i4")
-        parts += [_binary_view(lengths.view(np.uint8), 4, count), values]
+    for j, values in enumerate(texts):
+        prefixes = lengths[:, j].astype(">i4")
+        parts += [_binary_view(prefixes.view(np.uint8), 4, count), values]
     rows = pc.binary_join_element_wise(*parts, b"")
     offsets = np.frombuffer(rows.buffers()[1], np.int32, count + 1, rows.offset * 4)
     return rows.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
