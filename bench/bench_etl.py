@@ -39,6 +39,7 @@ from shopease_platform.services import Endpoints
 
 WINDOW_START = datetime(2026, 11, 27, 18, tzinfo=UTC)  # a Friday evening in the November peak
 WINDOW = (WINDOW_START, WINDOW_START + timedelta(hours=3))
+WINDOW_QUERY = {"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}
 DATABASE = "bench_etl"
 
 
@@ -129,8 +130,7 @@ def child_ends(mongo_uri: str, postgres_url: str, batch_size: int) -> dict:
     """
     db = pymongo.MongoClient(mongo_uri, tz_aware=True)[DATABASE]
     started = time.monotonic()
-    query = {"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}
-    documents = sum(len(batch) for batch in raw_batches(db.orders, query, batch_size))
+    documents = sum(len(batch) for batch in raw_batches(db.orders, WINDOW_QUERY, batch_size))
     mongodb_seconds = time.monotonic() - started
     batches = list(loader.order_batches(db, WINDOW, loader.OrderReferences.read(db), batch_size))
     with psycopg.connect(postgres_url) as conn:
@@ -170,7 +170,7 @@ def naive_insert(mongo_uri: str, postgres_url: str, sample_lines: int) -> tuple[
     with psycopg.connect(postgres_url) as conn:
         conn.execute("create temp table n_orders (like raw.orders)")
         conn.execute("create temp table n_items (like raw.order_items)")
-        for doc in client[DATABASE].orders.find({"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}):
+        for doc in client[DATABASE].orders.find(WINDOW_QUERY):
             conn.execute(
                 "insert into n_orders (order_id, customer_id, store_id, ordered_at, status, currency, order_total,"
                 " line_count, _source_id, _loaded_at) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
@@ -202,9 +202,7 @@ def pandas_to_sql(mongo_uri: str, postgres_url: str, sample_lines: int, tuned: b
 
     client: pymongo.MongoClient = pymongo.MongoClient(mongo_uri, tz_aware=True)
     started = time.monotonic()
-    docs = list(
-        client[DATABASE].orders.find({"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}).limit(sample_lines // 2)
-    )
+    docs = list(client[DATABASE].orders.find(WINDOW_QUERY).limit(sample_lines // 2))
     items = pd.json_normalize(docs, record_path="items", meta=["_id", "customer_id", "ordered_at"])
     orders = pd.json_normalize(docs).drop(columns=["items"])
     url = postgres_url.replace("postgresql://", "postgresql+psycopg://") if tuned else postgres_url
@@ -236,10 +234,10 @@ def main() -> int:
         lines = simulate_into_mongo(servers.mongodb_uri, args.lines)
         loads, ends = [], []
         for number in range(1, args.rounds + 1):
-            loads.append(run_child("load", servers, args.batch_size))
-            ends.append(run_child("ends", servers, args.batch_size))
-            assert loads[-1]["lines"] == ends[-1]["lines"] == lines and loads[-1]["rejected"] == 0, loads[-1]
-            load, end = loads[-1], ends[-1]
+            load, end = run_child("load", servers, args.batch_size), run_child("ends", servers, args.batch_size)
+            assert load["lines"] == end["lines"] == lines and load["rejected"] == 0, load
+            loads.append(load)
+            ends.append(end)
             print(
                 f"  round {number}: loader {load['seconds']:.2f}s, PostgreSQL alone {end['postgres_seconds']:.2f}s,"
                 f" MongoDB alone {end['mongodb_seconds']:.2f}s",
