@@ -94,6 +94,12 @@ WAREHOUSE_ANSWERS = (
            where ordered_at >= %(first)s and ordered_at < %(end)s group by 1 order by 4 desc, 1 limit 1""",
     ),
     (
+        "Total revenue and the top 5% of customers' share of it (all loaded history)",
+        ("total_revenue", "customers", "top_5pct_customers", "top_5pct_sales", "top_5pct_share"),
+        """select total_sales, customers, top_customers, top_customer_sales, round(100 * top_customer_share, 2) || '%%'
+           from analytics.mart_customer_concentration where period_grain = 'all'""",
+    ),
+    (
         "Each state's #1 product by units (demo period)",
         ("state", "product_id", "product", "units", "sales"),
         """select state_code, product_id, product_name, units, sales from (

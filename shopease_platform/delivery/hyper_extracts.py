@@ -31,7 +31,7 @@ from tableauhyperapi import (
 
 from shopease_platform.delivery.files import atomic_path
 from shopease_platform.delivery.marts import ANALYTICS_SCHEMA, PgColumn, require_marts, snapshot
-from shopease_platform.delivery.tds import TdsColumn, write_tds
+from shopease_platform.delivery.tds import LINE_CALCULATIONS, TdsColumn, write_tds
 
 EXTRACT_SCHEMA = "Extract"
 # Hyper writes hyperd.log into the working directory unless told otherwise; the extracts need no server log.
@@ -50,16 +50,20 @@ class ExtractSpec:
     semantic_roles: Mapping[str, str] = field(default_factory=dict)
 
 
+# The first table, the order lines, is the one the .tds opens: its measures add up at any level of detail
+# (see tds.py). The marts beside it hold what cannot be re-aggregated: ranks, shares, elasticities, spikes.
 PRODUCT_POPULARITY = ExtractSpec(
     name="product_popularity",
     caption="ShopEase product popularity",
-    tables=("mart_product_sales_daily", "mart_product_popularity", "mart_category_performance", "mart_order_trend"),
-)
+    tables=("mart_order_lines", "mart_product_popularity", "mart_revenue_leaders", "mart_category_performance",
+            "mart_order_trend", "mart_product_repeat_purchase", "mart_seasonal_spikes", "mart_price_sensitivity",
+            "mart_category_price_elasticity", "mart_customer_concentration"),
+)  # fmt: skip
 # Tableau's State/Province role geocodes full names and postal abbreviations alike.
 STATE_POPULARITY = ExtractSpec(
     name="popularity_by_state",
     caption="ShopEase popularity by state",
-    tables=("mart_state_product_monthly", "mart_state_top_products", "mart_state_sales_monthly"),
+    tables=("mart_order_lines", "mart_state_top_products"),
     semantic_roles={"state_name": "[State].[Name]", "state_code": "[State].[Name]"},
 )
 EXTRACTS = (PRODUCT_POPULARITY, STATE_POPULARITY)
@@ -159,6 +163,7 @@ def write_extract(
         caption=spec.caption,
         table=spec.tables[0],
         columns=[_tds_column(c, spec.semantic_roles) for c in marts[spec.tables[0]]],
+        calculations=LINE_CALCULATIONS,
     )
     return ExtractResult(spec.name, target, tds_path, rows, target.stat().st_size, time.monotonic() - started)
 

@@ -1,10 +1,15 @@
 """The marts a dashboard shows, read into one compact JSON-ready payload.
 
 Rows travel as arrays under a `columns` header, with months, products and stores replaced by indexes into
-lists sent once: the file stays small enough to open from a mail attachment. Product sales are rolled up
-from days to months (the page filters by year and month); the order trend stays daily. The state-by-product
-rows, the only ones that grow with products x states x months, are kept for the best-selling products only
+lists sent once: the file stays small enough to open from a mail attachment. The state-by-product rows, the
+only ones that grow with products x states x months, are kept for the best-selling products only
 (`max_state_products`), which the product picker says.
+
+Every number the page shows is read at the grain it is computed at, or summed only across a grain it is
+additive over (see dbt/models/semantic/metrics.yml): units and sales add up anywhere; orders add up across
+days, months, stores and states, never across categories or products, so the all-categories figures come from
+the rollup mart's own rows (`store_rollup`, `state_rollup`) and product sales are summed from days to months
+per product and store only. Customer concentration is not additive at all and is sent per period.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from psycopg import sql
 
 from shopease_platform.delivery.dashboard.geo import STATE_NAMES
 from shopease_platform.delivery.marts import ANALYTICS_SCHEMA, require_marts, snapshot
+from shopease_platform.simulation.windows import WINDOW
 
 DASHBOARD_MARTS = (
-    "dim_stores", "dim_states", "mart_product_sales_daily", "mart_product_popularity", "mart_revenue_leaders",
-    "mart_category_performance", "mart_order_trend", "mart_state_product_monthly", "mart_state_sales_monthly",
+    "dim_stores", "dim_states", "fct_orders", "mart_product_sales_daily", "mart_product_popularity",
+    "mart_revenue_leaders", "mart_sales_rollup_monthly", "mart_order_trend", "mart_state_product_monthly",
     "mart_state_top_products", "mart_product_repeat_purchase", "mart_seasonal_spikes", "mart_price_sensitivity",
-    "mart_category_price_elasticity",
+    "mart_category_price_elasticity", "mart_customer_concentration",
 )  # fmt: skip
 DEFAULT_MAX_STATE_PRODUCTS = 500
 SPIKES_KEPT = 200
@@ -104,8 +110,9 @@ def collect_dashboard_data(
             "trend": _trend(reader),
             "popularity": _popularity(reader),
             "leaders": _leaders(reader),
-            "category": _category(reader),
-            "state_sales": _state_sales(reader),
+            "store_rollup": _store_rollup(reader),
+            "state_rollup": _state_rollup(reader),
+            "concentration": _concentration(reader),
             "state_product": _state_product(reader, max_state_products),
             "state_top": _state_top(reader),
             "repeat": _repeat(reader),
@@ -113,12 +120,13 @@ def collect_dashboard_data(
             "price": _price(reader),
             "elasticity": _elasticity(reader),
         }
+        coverage = _coverage(reader)
         states = dict(STATE_NAMES)
         states.update(dict(reader.query("select state_code, state_name from {} where state_code is not null",
                                         "dim_states")))  # fmt: skip
     months = sorted(reader.months)
     month_index = {month: index for index, month in enumerate(months)}
-    for name in ("sales", "popularity", "category", "state_sales", "state_product"):
+    for name in ("sales", "popularity", "store_rollup", "state_rollup", "state_product"):
         for row in datasets[name]["rows"]:
             row[0] = month_index[row[0]]
     days = [row[0] for row in datasets["trend"]["rows"]]
@@ -127,6 +135,9 @@ def collect_dashboard_data(
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "first_day": min(days, default=None),
             "last_day": max(days, default=None),
+            "covered_until": coverage[1].isoformat() if coverage else None,
+            "complete_months": _complete_periods(months, coverage, "month"),
+            "complete_years": _complete_periods(months, coverage, "year"),
             "max_state_products": max_state_products,
             "state_products": len({row[2] for row in datasets["state_product"]["rows"]}),
         },
@@ -200,29 +211,73 @@ def _leaders(r: _Reader) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _category(r: _Reader) -> dict[str, Any]:
+def _store_rollup(r: _Reader) -> dict[str, Any]:
     rows = r.query(
-        """select month_start, category, order_count, total_quantity, total_sales, sales_share,
-                  sales_change_vs_prior_month
-           from {} order by 1, 2""",
-        "mart_category_performance",
+        """select month_start, store_id, category, order_count, total_quantity, total_sales
+           from {} where rollup_grain in ('store', 'store_category') order by 1, 2, 3 nulls first""",
+        "mart_sales_rollup_monthly",
     )
     return _dataset(
-        ("month", "category", "orders", "quantity", "sales", "share", "change"),
-        [[r.month(m), c, int(o), int(q), _num(v), _num(sh, 4), _num(ch, 4)] for m, c, o, q, v, sh, ch in rows],
+        ("month", "store", "category", "orders", "quantity", "sales"),
+        [[r.month(m), r.stores(s, s, ""), c, int(o), int(q), _num(v)] for m, s, c, o, q, v in rows],
     )
 
 
-def _state_sales(r: _Reader) -> dict[str, Any]:
+def _state_rollup(r: _Reader) -> dict[str, Any]:
     rows = r.query(
         """select month_start, state_code, category, order_count, total_quantity, total_sales
-           from {} where state_code is not null order by 1, 2, 3""",
-        "mart_state_sales_monthly",
+           from {} where rollup_grain in ('state', 'state_category') and state_code is not null
+           order by 1, 2, 3 nulls first""",
+        "mart_sales_rollup_monthly",
     )
     return _dataset(
         ("month", "state", "category", "orders", "quantity", "sales"),
         [[r.month(m), s, c, int(o), int(q), _num(v)] for m, s, c, o, q, v in rows],
     )
+
+
+def _concentration(r: _Reader) -> dict[str, Any]:
+    rows = r.query(
+        """select period_grain, period_start, customers, top_customers, total_sales, top_customer_sales,
+                  top_customer_share
+           from {} order by 1, 2""",
+        "mart_customer_concentration",
+    )
+    return _dataset(
+        ("grain", "period", "customers", "top_customers", "sales", "top_sales", "top_share"),
+        [[g, _iso(p), int(c), int(t), _num(v), _num(tv), _num(sh, 6)] for g, p, c, t, v, tv, sh in rows],
+    )
+
+
+def _coverage(r: _Reader) -> tuple[datetime, datetime] | None:
+    """[start of the first, end of the last] load window holding an order: the data is complete in between."""
+    first, last = r.query(
+        """select date_bin(%(w)s, min(ordered_at), timestamptz '2000-01-01 00:00+00'),
+                  date_bin(%(w)s, max(ordered_at), timestamptz '2000-01-01 00:00+00') + %(w)s from {}""",
+        "fct_orders",
+        params={"w": WINDOW},
+    )[0]
+    return None if first is None else (first, last)
+
+
+def _next_start(start: date, grain: str) -> date:
+    if grain == "year":
+        return date(start.year + 1, 1, 1)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _complete_periods(months: Sequence[str], coverage: tuple[datetime, datetime] | None, grain: str) -> list[str]:
+    """The months (or years) that the loaded windows cover from their first to their last hour, in order."""
+    if coverage is None:
+        return []
+    first, last = coverage
+    starts = {date.fromisoformat(m) if grain == "month" else date.fromisoformat(m).replace(month=1) for m in months}
+    complete = [s for s in starts if first <= _midnight(s) and _midnight(_next_start(s, grain)) <= last]
+    return [start.isoformat() for start in sorted(complete)]
 
 
 def _state_product(r: _Reader, max_products: int) -> dict[str, Any]:

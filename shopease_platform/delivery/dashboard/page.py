@@ -59,6 +59,7 @@ def _popularity_tab() -> str:
   <div class="kpis">
     {_kpi("kpi-pop-sales", "Sales ($)")}{_kpi("kpi-pop-quantity", "Units sold")}
     {_kpi("kpi-pop-orders", "Orders")}{_kpi("kpi-pop-products", "Products sold")}
+    {_kpi("kpi-pop-concentration", "Top 5% of customers' share of sales")}
   </div>
   <div class="grid">
     {_card("chart-top-orders", "Top 10 products by orders")}
@@ -101,6 +102,8 @@ def _insights() -> str:
     {_kpi("kpi-returning-share", "Orders from returning customers")}
     {_kpi("kpi-new-orders", "Orders from new customers")}
     {_kpi("kpi-returning-orders", "Orders from returning customers")}
+    {_kpi("kpi-total-revenue", "Total revenue ($)")}
+    {_kpi("kpi-top-customer-share", "Top 5% of customers' share of sales")}
   </div>
   <div class="grid">
     {_card("chart-new-returning", "New vs returning customers: orders per month", wide=True)}

@@ -2,6 +2,11 @@
 
 Plain ES2020, no library. Every drawn number carries `data-value` (amounts rounded to cents) and every mark a
 `data-key`, so tests and other tools read what the page shows without parsing formatted text.
+
+Orders are a distinct count: the script adds order counts up across months, days, stores and states (an order
+has one of each) and never across categories or products. All-categories figures come from the rollup rows
+whose category is null. Shares are ratios of sums. Customer concentration is shown only for the periods
+it is computed for.
 """
 
 SCRIPT = r"""
@@ -19,8 +24,11 @@ SCRIPT = r"""
   const TREND = rowsOf(D.trend);
   const POPULARITY = rowsOf(D.popularity);
   const LEADERS = rowsOf(D.leaders);
-  const CATEGORY = rowsOf(D.category);
-  const STATE_SALES = rowsOf(D.state_sales);
+  const STORE_ROLLUP = rowsOf(D.store_rollup);
+  const STATE_ROLLUP = rowsOf(D.state_rollup);
+  const CONCENTRATION = rowsOf(D.concentration);
+  const COMPLETE_MONTHS = new Set(D.meta.complete_months);
+  const COMPLETE_YEARS = new Set(D.meta.complete_years);
   const STATE_PRODUCT = rowsOf(D.state_product);
   const STATE_TOP = rowsOf(D.state_top);
   const MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -68,9 +76,12 @@ SCRIPT = r"""
     return node;
   };
   const card = (testid) => document.querySelector(`[data-testid="${testid}"]`);
-  function mount(testid, note) {
+  // Clears a card for redrawing; `shown` ({grain, period}) records which period it shows, for other tools.
+  function mount(testid, note, shown) {
     const root = card(testid);
     root.querySelector(".note").textContent = note || "";
+    root.dataset.grain = shown ? shown.grain : "";
+    root.dataset.period = shown && shown.period ? shown.period : "";
     const body = root.querySelector(".chart-body");
     body.replaceChildren();
     return body;
@@ -269,6 +280,20 @@ SCRIPT = r"""
   const inPeriod = (iso, f) => (!f.year || yearOf(iso) === Number(f.year))
     && (!f.month || monthOf(iso) === Number(f.month));
   const monthsInScope = (f) => MONTHS.filter((m) => inPeriod(m, f));
+  const priorMonth = (iso) => {
+    const [year, month] = [yearOf(iso), monthOf(iso)];
+    return month === 1 ? `${year - 1}-12-01` : `${year}-${String(month - 1).padStart(2, "0")}-01`;
+  };
+  // The latest complete month of the scope, else its latest month marked partial.
+  function reportingMonth(scope) {
+    const complete = scope.filter((m) => COMPLETE_MONTHS.has(m));
+    const month = complete.length ? complete[complete.length - 1] : scope[scope.length - 1];
+    return month ? { month, partial: !COMPLETE_MONTHS.has(month) } : null;
+  }
+  const partialLabel = (partial) => (partial ? " (partial: the data ends inside it)" : "");
+  // Rows of a rollup (STORE_ROLLUP, STATE_ROLLUP) for one category, null meaning all categories.
+  const rollup = (rows, months, category, keep) => rows.filter((r) => months.has(r.month)
+    && r.category === (category || null) && (!keep || keep(r)));
   const YEARS = [...new Set(MONTHS.map(yearOf))].sort();
   const CATEGORIES = D.categories.map((c) => [c, c]);
 
@@ -309,13 +334,19 @@ SCRIPT = r"""
     const sales = SALES.filter((r) => months.has(r.month)
       && (!pop.category || PRODUCTS[r.product].category === pop.category)
       && (!pop.store || STORES[r.store].id === pop.store));
-    const trend = TREND.filter((r) => inPeriod(r.day, pop) && (!pop.store || STORES[r.store].id === pop.store));
+    const inStore = (r) => !pop.store || STORES[r.store].id === pop.store;
+    const trend = TREND.filter((r) => inPeriod(r.day, pop) && inStore(r));
+    const totals = rollup(STORE_ROLLUP, months, pop.category, inStore);
     const byProduct = productTotals(sales);
+    const subject = [pop.category, pop.store && STORES.find((s) => s.id === pop.store).name].filter(Boolean)
+      .join(", ");
 
-    setKpi("kpi-pop-sales", sum(sales, "sales"), FMT.money);
-    setKpi("kpi-pop-quantity", sum(sales, "quantity"), FMT.count);
-    setKpi("kpi-pop-orders", sum(trend, "orders"), FMT.count, pop.category ? "all categories: orders span them" : "");
-    setKpi("kpi-pop-products", byProduct.filter((p) => p.quantity > 0).length, FMT.count);
+    setKpi("kpi-pop-sales", sum(totals, "sales"), FMT.money, subject ? `gross sales: ${subject}` : "gross sales");
+    setKpi("kpi-pop-quantity", sum(totals, "quantity"), FMT.count, subject);
+    setKpi("kpi-pop-orders", sum(totals, "orders"), FMT.count, pop.category ? `orders with ${pop.category} items`
+      : subject);
+    setKpi("kpi-pop-products", byProduct.filter((p) => p.quantity > 0).length, FMT.count, subject);
+    renderConcentration();
 
     barChart(mount("chart-top-orders", "Orders that contain the product"), topBy(byProduct, "orders", 10),
       FMT.count, "Top products by orders");
@@ -327,41 +358,87 @@ SCRIPT = r"""
     renderPopularityTable(scope);
   }
 
-  // The mart ranks revenue leaders per month and per year: show the grain that matches the filters.
+  // The share of sales of the top 5% of customers, for the periods the mart ranks customers in (a month, a
+  // year, all time) and for the whole business only: customers are not additive across periods or filters.
+  function renderConcentration() {
+    const name = "kpi-pop-concentration";
+    Object.assign(card(name).dataset, { grain: "", period: "" });
+    if (pop.category || pop.store) {
+      setKpi(name, null, FMT.pct, "all categories and stores only: clear the category and store filters");
+      return;
+    }
+    const years = [...new Set(MONTHS.map(yearOf))];
+    let grain = "all", period = CONCENTRATION.find((r) => r.grain === "all")?.period, what = "all time";
+    if (pop.month && (pop.year || years.length === 1)) {
+      grain = "month";
+      period = `${pop.year || years[0]}-${String(pop.month).padStart(2, "0")}-01`;
+      what = monthLabel(period);
+    } else if (pop.month) {
+      setKpi(name, null, FMT.pct, "per month, year or all time: pick a year for one month");
+      return;
+    } else if (pop.year) {
+      grain = "year";
+      period = `${pop.year}-01-01`;
+      what = pop.year;
+    }
+    const row = CONCENTRATION.find((r) => r.grain === grain && r.period === period);
+    Object.assign(card(name).dataset, { grain, period: period || "" });
+    setKpi(name, row ? row.top_share : null, FMT.pct, row ? `${what}: top ${FMT.count(row.top_customers)} of `
+      + `${FMT.count(row.customers)} customers` : what);
+  }
+
+  // The mart ranks revenue leaders per month and per year: show the grain that matches the filters, and by
+  // default the latest complete period (a complete year, else a complete month).
   function renderLeaders(scope) {
     const years = [...new Set(scope.map(yearOf))];
     let grain = "year", period = null, what;
+    const completeYears = years.filter((y) => COMPLETE_YEARS.has(`${y}-01-01`));
     if (scope.length === 1) {
       grain = "month";
       period = scope[0];
-      what = monthLabel(period);
-    } else if (years.length) {
-      period = `${Math.max(...years)}-01-01`;
-      what = years.length === 1 ? `${years[0]}` : `${yearOf(period)} (latest year in the filter)`;
+      what = monthLabel(period) + partialLabel(!COMPLETE_MONTHS.has(period));
+    } else if (completeYears.length || (years.length === 1 && pop.year)) {
+      const year = completeYears.length ? Math.max(...completeYears) : years[0];
+      period = `${year}-01-01`;
+      what = `${year}${partialLabel(!COMPLETE_YEARS.has(period))}`;
+    } else if (scope.length) {
+      const shown = reportingMonth(scope);
+      grain = "month";
+      period = shown.month;
+      what = `${monthLabel(period)}${shown.partial ? partialLabel(true) : " (latest complete month)"}`;
     }
     const rows = LEADERS.filter((r) => r.grain === grain && r.period === period).sort((a, b) => a.rank - b.rank);
-    const note = period ? `${what}, all categories and stores, ranked by sales` : "";
-    barChart(mount("chart-revenue-leaders", note), rows.map((r) => ({ key: PRODUCTS[r.product].id,
+    const note = period ? `${what}; all categories and stores, ranked by sales` : "";
+    barChart(mount("chart-revenue-leaders", note, { grain, period }), rows.map((r) => ({ key: PRODUCTS[r.product].id,
       label: `#${r.rank} ${PRODUCTS[r.product].name}`, value: r.sales, dim: Boolean(pop.category)
         && PRODUCTS[r.product].category !== pop.category })), FMT.money, "Revenue leaders");
   }
 
   function renderCategories(scope) {
-    const wanted = new Set(scope);
+    const months = new Set(scope.map((m) => MONTHS.indexOf(m)));
+    const inStore = (r) => !pop.store || STORES[r.store].id === pop.store;
+    const categoryRows = STORE_ROLLUP.filter((r) => months.has(r.month) && r.category !== null && inStore(r));
     const totals = new Map();
-    for (const row of CATEGORY.filter((r) => wanted.has(MONTHS[r.month]))) {
+    for (const row of categoryRows) {
       const t = totals.get(row.category) || { category: row.category, orders: 0, quantity: 0, sales: 0,
         change: null };
       t.orders += row.orders;
       t.quantity += row.quantity;
       t.sales += row.sales;
-      if (scope.length === 1) t.change = row.change;
       totals.set(row.category, t);
     }
     const rows = [...totals.values()];
-    const all = sum(rows, "sales");
+    const all = sum(rollup(STORE_ROLLUP, months, null, inStore), "sales");
     rows.forEach((r) => { r.share = all ? r.sales / all : null; });
-    const note = pop.store ? "All stores: the category mart is not split by store" : "Sales in the selected period";
+    if (scope.length === 1) {
+      const prior = new Set([MONTHS.indexOf(priorMonth(scope[0]))]);
+      for (const r of rows) {
+        const before = sum(rollup(STORE_ROLLUP, prior, r.category, inStore), "sales");
+        r.change = before ? r.sales / before - 1 : null;
+      }
+    }
+    const store = pop.store ? STORES.find((st) => st.id === pop.store).name : "all stores";
+    const note = `Sales in the selected period, ${store}`;
     barChart(mount("chart-category-performance", note), rows.slice().sort((a, b) => b.sales - a.sales)
       .map((r) => ({ key: r.category, label: r.category, value: r.sales, dim: Boolean(pop.category)
         && r.category !== pop.category })), FMT.money, "Category sales");
@@ -394,13 +471,14 @@ SCRIPT = r"""
 
   // Popularity ranks from the mart, for one month: the selected one, else the latest month in the filter.
   function renderPopularityTable(scope) {
-    const month = scope.length ? scope[scope.length - 1] : null;
+    const shown = reportingMonth(scope);
+    const month = shown ? shown.month : null;
     const index = MONTHS.indexOf(month);
     const rows = POPULARITY.filter((r) => r.month === index && (!pop.category
       || PRODUCTS[r.product].category === pop.category)).map((r) => ({ ...r, product_name: PRODUCTS[r.product].name,
       category: PRODUCTS[r.product].category }));
-    const note = month ? `${monthLabel(month)}${scope.length > 1 ? " (latest month in the filter)" : ""}; all stores`
-      : "";
+    const which = shown && shown.partial ? partialLabel(true) : scope.length > 1 ? " (latest complete month)" : "";
+    const note = month ? `${monthLabel(month)}${which}; all stores` : "";
     const columns = [
       { key: pop.category ? "category_rank_by_orders" : "rank_by_orders", label: "Rank (orders)", numeric: true },
       { key: "product_name", label: "Product" },
@@ -410,8 +488,8 @@ SCRIPT = r"""
       { key: "sales", label: "Sales ($)", format: FMT.money, numeric: true },
       { key: pop.category ? "category_rank_by_sales" : "rank_by_sales", label: "Rank (sales)", numeric: true },
     ];
-    dataTable(mount("table-popularity", note), columns, rows, { sort: columns[0].key, desc: false,
-      rowKey: (r) => PRODUCTS[r.product].id });
+    dataTable(mount("table-popularity", note, { grain: "month", period: month }), columns, rows,
+      { sort: columns[0].key, desc: false, rowKey: (r) => PRODUCTS[r.product].id });
   }
 
   // ---------------------------------------------------------------- tab 2: popularity by state
@@ -433,7 +511,7 @@ SCRIPT = r"""
     const [metricLabel, format] = METRICS[geo.metric];
     const rows = geo.product
       ? STATE_PRODUCT.filter((r) => months.has(r.month) && PRODUCTS[r.product].id === geo.product)
-      : STATE_SALES.filter((r) => months.has(r.month) && (!geo.category || r.category === geo.category));
+      : rollup(STATE_ROLLUP, months, geo.category);
     const byState = new Map();
     for (const row of rows) {
       const t = byState.get(row.state) || { state: row.state, state_name: STATE_NAMES[row.state] || row.state,
@@ -451,7 +529,8 @@ SCRIPT = r"""
 
     setKpi("kpi-geo-sales", sum(states, "sales"), FMT.money, subject);
     setKpi("kpi-geo-quantity", sum(states, "quantity"), FMT.count, subject);
-    setKpi("kpi-geo-orders", sum(states, "orders"), FMT.count, geo.product ? "orders with the product" : "");
+    setKpi("kpi-geo-orders", sum(states, "orders"), FMT.count, geo.product ? "orders with the product"
+      : geo.category ? `orders with ${geo.category} items` : "");
     setKpi("kpi-geo-states", states.filter((s) => s.quantity > 0).length, FMT.count);
 
     const values = Object.fromEntries(states.map((s) => [s.state, s[geo.metric]]));
@@ -497,6 +576,10 @@ SCRIPT = r"""
     setKpi("kpi-returning-share", newOrders + returning ? returning / (newOrders + returning) : null, FMT.pct);
     setKpi("kpi-new-orders", newOrders, FMT.count);
     setKpi("kpi-returning-orders", returning, FMT.count);
+    const whole = CONCENTRATION.find((r) => r.grain === "all");
+    setKpi("kpi-total-revenue", whole ? whole.sales : null, FMT.money, "gross sales, all time");
+    setKpi("kpi-top-customer-share", whole ? whole.top_share : null, FMT.pct, whole ? `top ${FMT.count(
+      whole.top_customers)} of ${FMT.count(whole.customers)} customers, all time` : "");
 
     const byMonth = new Map();
     for (const row of TREND) {
