@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +10,11 @@ import dagster as dg
 import pytest
 
 from shopease_platform.definitions import build_definitions
+from shopease_platform.orchestration.jobs import WINDOW_JOB
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.services import Endpoints
 from shopease_platform.settings import Settings
+from tests.conftest import fresh_databases
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 LOAD_GROUPS = dg.AssetSelection.groups("mongo_raw", "postgres_raw")
@@ -87,3 +90,29 @@ def small_platform(services: Endpoints, isolated: tuple[str, str], **env: str) -
 @pytest.fixture
 def platform(services: Endpoints, isolated_stores: tuple[str, str]) -> Platform:
     return small_platform(services, isolated_stores)
+
+
+FOUR_MONTHS_YEAR = 2025
+
+
+@pytest.fixture(scope="session")
+def four_months(services: Endpoints) -> Iterator[Platform]:
+    """September-December 2025 at a small volume, materialized by the window job as one run over 976 windows.
+
+    Shared by the modules that check the marts, the dashboard and the extracts against SQL on `raw`: it holds
+    the November-December peak, two opposite category seasons and about 600 price changes.
+    """
+    year = FOUR_MONTHS_YEAR
+    with fresh_databases(services, "dbt_marts_year") as stores:
+        platform = small_platform(
+            services,
+            stores,
+            SHOPEASE_START_DATE=f"{year}-01-01",
+            SHOPEASE_PRODUCTS="200",
+            SHOPEASE_ORDERS_PER_WINDOW="30",
+            SHOPEASE_NEW_CUSTOMERS_PER_WINDOW="8",
+        )
+        tags = dict(zip(RANGE_TAGS, (f"{year}-09-01-00:00", f"{year}-12-31-21:00"), strict=True))
+        result = platform.run_job(WINDOW_JOB, tags=tags)
+        assert result.success
+        yield platform

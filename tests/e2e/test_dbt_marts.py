@@ -8,7 +8,6 @@ category seasons (heating rises, outdoor falls) and about 600 price changes, at 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,11 +15,9 @@ import psycopg
 import pytest
 
 from shopease_platform.orchestration.jobs import WINDOW_JOB
-from shopease_platform.services import Endpoints
 from shopease_platform.simulation import SimulationConfig
 from shopease_platform.simulation.windows import volume_multiplier
-from tests.conftest import fresh_databases
-from tests.e2e.conftest import RANGE_TAGS, Platform, small_platform
+from tests.e2e.conftest import Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 YEAR = 2025
@@ -30,21 +27,9 @@ DAYS = [FIRST_DAY + timedelta(days=d) for d in range(122)]
 
 
 @pytest.fixture(scope="module")
-def year(services: Endpoints) -> Iterator[Platform]:
-    """September-December 2025 at a small volume, materialized by the window job as one run over 976 windows."""
-    with fresh_databases(services, "dbt_marts_year") as stores:
-        platform = small_platform(
-            services,
-            stores,
-            SHOPEASE_START_DATE=f"{YEAR}-01-01",
-            SHOPEASE_PRODUCTS="200",
-            SHOPEASE_ORDERS_PER_WINDOW="30",
-            SHOPEASE_NEW_CUSTOMERS_PER_WINDOW="8",
-        )
-        tags = dict(zip(RANGE_TAGS, (f"{YEAR}-09-01-00:00", f"{YEAR}-12-31-21:00"), strict=True))
-        result = platform.run_job(WINDOW_JOB, tags=tags)
-        assert result.success
-        yield platform
+def year(four_months: Platform) -> Platform:
+    """September-December 2025 through the whole graph (see tests/e2e/conftest.py)."""
+    return four_months
 
 
 def _rows(platform: Platform, query: str, params: dict[str, Any] | None = None) -> list[tuple]:
@@ -196,19 +181,22 @@ def _spearman(a: list[float], b: list[float]) -> float:
 
 
 def test_a_corrupted_raw_line_fails_the_revenue_test(year: Platform) -> None:
+    """Runs last on the shared data, and puts the line and the window's marts back as they were."""
     window = "2025-12-14-12:00"
     start = datetime(2025, 12, 14, 12, tzinfo=UTC)
-    with psycopg.connect(year.postgres_url) as conn:
-        conn.execute(
-            """update raw.order_items set line_revenue = line_revenue + 5
-               where (order_id, line_number) = (select order_id, line_number from raw.order_items
-                                                where ordered_at >= %s order by ordered_at limit 1)""",
-            (start,),
-        )
+    line = """(order_id, line_number) = (select order_id, line_number from raw.order_items
+                                         where ordered_at >= %s order by ordered_at, order_id, line_number limit 1)"""
     dbt_keys = [
         k for k in year.defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] in ("staging", "analytics")
     ]
-    result = year.run_job(WINDOW_JOB, partition_key=window, asset_selection=dbt_keys)
-    failed = {(e.asset_key.path[-1], e.check_name) for e in result.get_asset_check_evaluations() if not e.passed}
-    assert ("stg_order_items", "assert_line_revenue_is_price_times_quantity") in failed
-    assert not result.success
+    with psycopg.connect(year.postgres_url) as conn:
+        conn.execute(f"update raw.order_items set line_revenue = line_revenue + 5 where {line}", (start,))
+    try:
+        result = year.run_job(WINDOW_JOB, partition_key=window, asset_selection=dbt_keys)
+        failed = {(e.asset_key.path[-1], e.check_name) for e in result.get_asset_check_evaluations() if not e.passed}
+        assert ("stg_order_items", "assert_line_revenue_is_price_times_quantity") in failed
+        assert not result.success
+    finally:
+        with psycopg.connect(year.postgres_url) as conn:
+            conn.execute(f"update raw.order_items set line_revenue = line_revenue - 5 where {line}", (start,))
+        assert year.run_job(WINDOW_JOB, partition_key=window, asset_selection=dbt_keys).success

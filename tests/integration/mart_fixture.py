@@ -226,6 +226,50 @@ select order_date, store_id, count(*)::int as order_count, sum(total_quantity)::
        count(*) filter (where is_returning_customer)::int as returning_customer_orders
 from analytics.fct_orders group by 1, 2;
 
+create table analytics.mart_sales_rollup_monthly as
+select case when grouping(state_code) = 1 and grouping(category) = 1 then 'store'
+            when grouping(state_code) = 1 then 'store_category'
+            when grouping(category) = 1 then 'state' else 'state_category' end as rollup_grain,
+       month_start, store_id, state_code, category,
+       count(distinct order_id)::bigint as order_count, count(distinct customer_id)::bigint as customer_count,
+       sum(quantity)::bigint as total_quantity, sum(line_revenue)::numeric(16, 2) as total_sales
+from (select *, date_trunc('month', order_date)::date as month_start from analytics.fct_order_items) i
+group by grouping sets ((month_start, store_id, category), (month_start, store_id),
+                        (month_start, state_code, category), (month_start, state_code));
+
+create table analytics.mart_customer_concentration as
+with periods as (
+    select 'month' as period_grain, date_trunc('month', order_date)::date as period_start, customer_id, line_revenue
+    from analytics.fct_order_items
+    union all
+    select 'year', date_trunc('year', order_date)::date, customer_id, line_revenue from analytics.fct_order_items
+    union all
+    select 'all', (select date_trunc('month', min(order_date))::date from analytics.fct_order_items), customer_id,
+           line_revenue
+    from analytics.fct_order_items
+), customers as (
+    select period_grain, period_start, customer_id, sum(line_revenue) as sales,
+           row_number() over (partition by period_grain, period_start order by sum(line_revenue) desc, customer_id)
+               as sales_rank,
+           count(*) over (partition by period_grain, period_start) as customers
+    from periods group by 1, 2, 3
+)
+select period_grain, period_start, max(customers)::bigint as customers,
+       ceil(0.05 * max(customers))::bigint as top_customers, sum(sales)::numeric(16, 2) as total_sales,
+       sum(sales) filter (where sales_rank <= ceil(0.05 * customers))::numeric(16, 2) as top_customer_sales,
+       round(sum(sales) filter (where sales_rank <= ceil(0.05 * customers)) / sum(sales), 6)::numeric(8, 6)
+           as top_customer_share
+from customers group by 1, 2;
+
+create view analytics.mart_order_lines as
+select i.order_id, i.line_number, i.order_date, date_trunc('month', i.order_date)::date as month_start,
+       i.product_id, p.product_name, i.category, i.store_id, s.store_name, s.store_kind, i.state_code,
+       st.state_name, i.customer_id, i.is_returning_customer, i.quantity, i.unit_price, i.line_revenue
+from analytics.fct_order_items i
+left join analytics.dim_products p on p.product_id = i.product_id
+left join analytics.dim_stores s on s.store_id = i.store_id
+left join analytics.dim_states st on st.state_code = i.state_code;
+
 create table analytics.mart_state_product_monthly as
 select date_trunc('month', i.order_date)::date as month_start, i.state_code, st.state_name, i.product_id,
        p.product_name, i.category, count(distinct i.order_id)::int as order_count,

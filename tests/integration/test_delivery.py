@@ -34,7 +34,7 @@ from tests.integration.mart_fixture import build_marts
 
 pytestmark = pytest.mark.integration
 PASSWORD = "reporting-test-password"
-MEASURES = ("order_count", "total_quantity", "total_sales")
+MEASURES = ("order_count", "total_quantity", "total_sales", "quantity", "line_revenue", "customers")
 
 
 @pytest.fixture
@@ -52,10 +52,11 @@ def _pg_totals(conn: psycopg.Connection, table: str) -> dict[str, float]:
         (table,),
     )}  # fmt: skip
     measures = [m for m in MEASURES if m in columns]
-    query = sql.SQL("select count(*), {} from analytics.{}").format(
-        sql.SQL(", ").join(sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(m)) for m in measures),
+    query = sql.SQL("select {} from analytics.{}").format(
+        sql.SQL(", ").join([sql.SQL("count(*)")]
+                           + [sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(m)) for m in measures]),
         sql.Identifier(table),
-    )
+    )  # fmt: skip
     values = conn.execute(query).fetchone()
     return {"rows": float(values[0]), **{m: float(v) for m, v in zip(measures, values[1:], strict=True)}}
 
@@ -109,8 +110,15 @@ def test_tds_files_open_the_extract_beside_them(warehouse: str, tmp_path: Path) 
         relation = root.find("./connection/relation")
         assert relation is not None and relation.get("table") == f"[Extract].[{spec.tables[0]}]"
         columns = {c.get("name"): c for c in root.findall("column")}
-        assert columns["[total_sales]"].get("role") == "measure"
+        assert columns["[line_revenue]"].get("role") == "measure"
+        assert columns["[line_revenue]"].get("aggregation") == "Sum"
+        assert columns["[unit_price]"].get("aggregation") == "Avg"
         assert columns["[product_id]"].get("role") == "dimension"
+        assert columns["[order_id]"].get("role") == "dimension"
+        orders = columns["[orders]"].find("calculation")
+        assert orders is not None and orders.get("formula") == "COUNTD([order_id])"
+        # No measure of the line table is a pre-aggregated count that a default SUM would overcount.
+        assert not [name for name, c in columns.items() if c.get("role") == "measure" and "count" in name]
     state_columns = {
         c.get("name"): c for c in ET.parse(tmp_path / "popularity_by_state.tds").getroot().findall("column")
     }
@@ -127,9 +135,9 @@ def test_a_failed_rebuild_keeps_the_previous_extract(warehouse: str, tmp_path: P
         conn.commit()
         with pytest.raises(MartContractError, match=r"mart_state_top_products lacks column\(s\) ranking_metric"):
             write_extract(conn, STATE_POPULARITY, tmp_path)
-        conn.execute("drop table analytics.mart_state_sales_monthly")
+        conn.execute("drop view analytics.mart_order_lines")
         conn.commit()
-        with pytest.raises(MartContractError, match=r"analytics\.mart_state_sales_monthly does not exist"):
+        with pytest.raises(MartContractError, match=r"analytics\.mart_order_lines does not exist"):
             write_extract(conn, STATE_POPULARITY, tmp_path)
     assert first.path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["popularity_by_state.hyper", "popularity_by_state.tds"]
@@ -243,12 +251,12 @@ def test_delivery_assets_materialize(warehouse: str, tmp_path: Path) -> None:
                              "reporting_role", "dashboard_html"}  # fmt: skip
     assert {event.asset_key.path[0] for event in result.get_asset_materialization_events()} == {"delivery"}
     with psycopg.connect(warehouse) as conn:
-        rows = conn.execute("select count(*) from analytics.mart_product_sales_daily").fetchone()[0]
+        rows = conn.execute("select count(*) from analytics.mart_order_lines").fetchone()[0]
     extract = metadata["tableau_product_popularity_extract"]
-    assert extract["rows_mart_product_sales_daily"].value == rows
+    assert extract["rows_mart_order_lines"].value == rows
     assert extract["path"].value == str(output / "product_popularity.hyper")
     assert extract["file_size_bytes"].value == (output / "product_popularity.hyper").stat().st_size
-    assert "mart_product_sales_daily" in extract["tables"].value
+    assert "mart_order_lines" in extract["tables"].value
     assert metadata["reporting_role"]["role"].value == REPORTING_ROLE
     assert metadata["dashboard_html"]["path"].value == str(output / "shopease_dashboard.html")
     assert sorted(p.name for p in output.iterdir()) == [
