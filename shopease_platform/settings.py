@@ -141,12 +141,17 @@ _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 
 
 def validate_s3_endpoint_url(url: str, name: str = "SHOPEASE_S3_ENDPOINT_URL") -> str:
+    """An http(s) endpoint without a path (the bucket and prefix are settings of their own)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
         example = "https://s3.eu-west-1.amazonaws.com or http://host:9000"
         raise SettingsError(f"{name} must look like {example}, got {url!r}")
+    return _with_valid_port(url, name)
+
+
+def _with_valid_port(url: str, name: str) -> str:
     try:
-        _ = parts.port
+        _ = urlsplit(url).port
     except ValueError:
         raise SettingsError(f"{name} has an invalid port: {url!r}") from None
     return url
@@ -170,11 +175,7 @@ def validate_postgres_url(url: str, name: str = "SHOPEASE_POSTGRES_URL") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path.strip("/"):
         raise SettingsError(f"{name} must look like postgresql://user@host:port/database, got {url!r}")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise SettingsError(f"{name} has an invalid port: {url!r}") from None
-    return url
+    return _with_valid_port(url, name)
 
 
 def with_database(url: str, database: str) -> str:
