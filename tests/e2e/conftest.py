@@ -14,7 +14,7 @@ from shopease_platform.services import Endpoints
 from shopease_platform.settings import Settings
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-LOAD_GROUPS = dg.AssetSelection.groups("mongo_raw", "postgres_raw")
+LOAD_GROUPS = dg.AssetSelection.groups("mongo_raw", "s3_raw", "postgres_raw")
 
 
 @dataclass
