@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import stat
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from importlib import metadata
 from pathlib import Path
 
@@ -116,11 +118,14 @@ def _wait_until_serving(record: ServerRecord, keys: S3Credentials, process: subp
 
 
 def _terminate(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
-    process.terminate()
+    """End the process group the start made (the server and anything it spawned)."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout_s)
     except subprocess.TimeoutExpired:
-        process.kill()
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout_s)
 
 
