@@ -4,8 +4,8 @@ The same window as `bench_etl` (about `--lines` order lines, default 1,000,000, 
 peak) is landed by both raw stores' own code (`mongo_store.order_windows` into MongoDB, `s3_store.landing` into
 the embedded SeaweedFS, or SHOPEASE_S3_ENDPOINT_URL), then loaded into PostgreSQL by each store's loader
 (`etl.loader.load_orders`, `etl.s3_source.load_orders`) in one transaction. Rates are order lines per second;
-each figure is the best of `--rounds`, with the
-window's customer identities made beforehand (both paths would share that cost). The S3 ratio is against the MongoDB path measured in the same run.
+each figure is the best of `--rounds`, with the window's customer identities (Faker) made beforehand, a cost
+both paths would share. The S3 ratios are against the MongoDB path measured in the same run.
 """
 
 from __future__ import annotations
