@@ -88,7 +88,9 @@ def start(home: Path, timeout_s: float = 60.0) -> ServerRecord:
         *_DISABLED, *(f"-{name}={port}" for name, port in ports.items()),
     ]  # fmt: skip
     with log_file.open("ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=data_dir)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=data_dir, env=_server_env()
+        )
     record = ServerRecord("seaweedfs", process.pid, ports["s3.port"], str(data_dir), str(log_file))
     try:
         _wait_until_serving(record, keys, process, timeout_s)
@@ -96,6 +98,16 @@ def start(home: Path, timeout_s: float = 60.0) -> ServerRecord:
         _terminate(process)
         raise
     return record
+
+
+def _server_env() -> dict[str, str]:
+    """This process's environment without the AWS variables.
+
+    The S3 gateway adds an admin identity from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when they are set: keys
+    exported for another state folder (or real AWS keys) would then clash with this folder's identity and
+    every request would fail its signature check.
+    """
+    return {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
 
 
 def _wait_until_serving(record: ServerRecord, keys: S3Credentials, process: subprocess.Popen, timeout_s: float) -> None:

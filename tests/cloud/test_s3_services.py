@@ -16,8 +16,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_services_up_starts_seaweedfs_for_the_s3_raw_store_and_down_stops_it(
-    services: Endpoints, tmp_path: Path
+    services: Endpoints, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Keys exported for another state folder (or real AWS keys) must not reach the embedded gateway.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweedfs.ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-keys-of-another-state-folder")
     settings = Settings.from_env({
         "SHOPEASE_HOME": str(tmp_path),
         "SHOPEASE_MONGODB_URI": services.mongodb_uri,
