@@ -150,7 +150,10 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: bytes) -> Manifest:
+        """The manifest written by `to_json`; another format version is refused rather than misread."""
         document = json.loads(data)
+        if document.get("version") != FORMAT_VERSION:
+            raise ValueError(f"format version {document.get('version')!r}, this reader knows {FORMAT_VERSION}")
         parts = tuple(Part(**part) for part in document.pop("parts"))
         return cls(parts=parts, **document)
 
