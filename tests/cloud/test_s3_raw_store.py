@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +22,7 @@ from shopease_platform.s3_store.datasets import PartData, write_dataset
 from shopease_platform.services import Endpoints
 from shopease_platform.simulation import WINDOW, SimulationConfig
 from tests.cloud.conftest import s3_platform
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, step_failure_message
 
 pytestmark = pytest.mark.integration
 FIRST, LAST = "2026-03-01-00:00", "2026-03-01-09:00"
@@ -148,13 +150,27 @@ def test_a_truncated_part_and_a_wrongly_typed_row_are_quarantined_and_the_rest_l
     assert not checks["rejected_documents"].passed
 
 
-def test_seaweedfs_down_fails_quickly_naming_the_endpoint_setting() -> None:
-    import socket
-
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens there once closed
+        return sock.getsockname()[1]  # nothing listens there once closed
+
+
+def test_seaweedfs_down_fails_quickly_naming_the_endpoint_setting() -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
     started = time.monotonic()
-    with pytest.raises(S3StoreError, match=r"SHOPEASE_S3_ENDPOINT_URL=http://127\.0\.0\.1"):
-        S3Resource(endpoint_url=f"http://127.0.0.1:{port}", connect_timeout_s=2).get_store()
+    with pytest.raises(S3StoreError, match=f"SHOPEASE_S3_ENDPOINT_URL={re.escape(url)}"):
+        S3Resource(endpoint_url=url, connect_timeout_s=2).get_store()
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.slow
+def test_seaweedfs_down_fails_the_run_quickly_naming_the_endpoint_setting(cloud: Platform) -> None:
+    """A run against a stopped S3 server ends failed after its retries, the setting named, within a minute."""
+    url = f"http://127.0.0.1:{_free_port()}"
+    cloud.resources["s3"] = S3Resource(endpoint_url=url, bucket="shopease-test", connect_timeout_s=2)
+    started = time.monotonic()
+    result = cloud.materialize_windows(FIRST, FIRST)
+    assert not result.success
+    assert f"S3 is unreachable at SHOPEASE_S3_ENDPOINT_URL={url}" in step_failure_message(result)
+    assert time.monotonic() - started < 60

@@ -66,6 +66,16 @@ class Platform:
         return job.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
 
 
+def step_failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's error and its causes, one message a line."""
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error, messages = failures[0].event_specific_data.error, []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    return "\n".join(messages)
+
+
 def small_platform(services: Endpoints, isolated: tuple[str, str], **env: str) -> Platform:
     settings = Settings.from_env(
         {
