@@ -36,6 +36,7 @@ from shopease_platform.etl.raw_cursor import raw_batches
 from shopease_platform.etl.tables import ensure_raw_tables
 from shopease_platform.mongo_store.schema import ensure_schema
 from shopease_platform.services import Endpoints
+from shopease_platform.simulation import SimulationConfig
 
 WINDOW_START = datetime(2026, 11, 27, 18, tzinfo=UTC)  # a Friday evening in the November peak
 WINDOW = (WINDOW_START, WINDOW_START + timedelta(hours=3))
@@ -43,16 +44,23 @@ WINDOW_QUERY = {"ordered_at": {"$gte": WINDOW[0], "$lt": WINDOW[1]}}
 DATABASE = "bench_etl"
 
 
-def simulate_into_mongo(uri: str, lines: int) -> int:
-    """Write one window of simulated business with about `lines` order lines; returns the real line count."""
-    from shopease_platform.simulation import SimulationConfig, build_catalog, build_stores, orders_for_window
+def window_config(lines: int) -> SimulationConfig:
+    """A simulation whose window at WINDOW_START holds about `lines` order lines."""
+    from shopease_platform.simulation import SimulationConfig, orders_for_window
 
     probe = SimulationConfig(start=datetime(2026, 1, 1, tzinfo=UTC))
     sample = orders_for_window(probe, WINDOW_START)
     lines_per_order_at_base = sum(len(o["items"]) for o in sample) / probe.base_orders_per_window
-    config = SimulationConfig(
+    return SimulationConfig(
         start=datetime(2026, 1, 1, tzinfo=UTC), base_orders_per_window=lines / lines_per_order_at_base
     )
+
+
+def simulate_into_mongo(uri: str, lines: int) -> int:
+    """Write one window of simulated business with about `lines` order lines; returns the real line count."""
+    from shopease_platform.simulation import build_catalog, build_stores, orders_for_window
+
+    config = window_config(lines)
     started = time.monotonic()
     orders = orders_for_window(config, WINDOW_START)
     client: pymongo.MongoClient = pymongo.MongoClient(uri, tz_aware=True)

@@ -19,6 +19,8 @@ def _services(args: argparse.Namespace, settings: Settings) -> int:
         endpoints = manager.up()
         print(f"MongoDB    ({endpoints.mongodb_source}): {endpoints.mongodb_uri}")
         print(f"PostgreSQL ({endpoints.postgres_source}): {endpoints.postgres_url}")
+        if endpoints.s3 is not None:
+            print(f"S3         ({endpoints.s3.source}): {endpoints.s3.url} bucket {settings.s3_bucket}")
         print(f'ready in {time.monotonic() - started:.1f}s; `eval "$(shopease services env)"` exports them')
     elif args.action == "down":
         stopped = manager.down()

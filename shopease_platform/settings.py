@@ -8,6 +8,7 @@ raises :class:`SettingsError` naming the variable, never a bare traceback from d
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -46,6 +47,19 @@ SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL URL for Dagster's own storage. Unset: database `dagster` on the warehouse server.",
     ),
     Setting("SHOPEASE_MONGODB_DATABASE", "shopease", "MongoDB database holding the raw store."),
+    Setting(
+        "SHOPEASE_RAW_STORE",
+        "mongodb",
+        "Where the simulated business lands: `mongodb`, or `s3` for the cloud version (Parquet windows in a bucket).",
+    ),
+    Setting(
+        "SHOPEASE_S3_ENDPOINT_URL",
+        None,
+        "S3 endpoint of the cloud raw store (https://s3.<region>.amazonaws.com or any S3-compatible server). "
+        "Unset: the embedded SeaweedFS started by `shopease services up`.",
+    ),
+    Setting("SHOPEASE_S3_BUCKET", "shopease-raw", "Bucket of the cloud raw store (created when missing)."),
+    Setting("SHOPEASE_S3_PREFIX", "shopease", "Key prefix of the cloud raw store inside the bucket."),
     Setting("SHOPEASE_SEED", "42", "Seed of the simulation: same seed and window give the same data."),
     Setting("SHOPEASE_START_DATE", "2026-01-01", "First day of the 3-hour partitions (UTC)."),
     Setting("SHOPEASE_PRODUCTS", "2000", "Products in the catalog."),
@@ -121,15 +135,47 @@ def validate_mongodb_uri(uri: str, name: str = "SHOPEASE_MONGODB_URI") -> str:
     return uri
 
 
+RAW_STORES = ("mongodb", "s3")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+
+
+def validate_s3_endpoint_url(url: str, name: str = "SHOPEASE_S3_ENDPOINT_URL") -> str:
+    """An http(s) endpoint without a path (the bucket and prefix are settings of their own)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        example = "https://s3.eu-west-1.amazonaws.com or http://host:9000"
+        raise SettingsError(f"{name} must look like {example}, got {url!r}")
+    return _with_valid_port(url, name)
+
+
+def _with_valid_port(url: str, name: str) -> str:
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        raise SettingsError(f"{name} has an invalid port: {url!r}") from None
+    return url
+
+
+def _read_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _read_pattern(env: Mapping[str, str], name: str, default: str, pattern: re.Pattern[str], what: str) -> str:
+    value = env.get(name) or default
+    if not pattern.match(value) or ".." in value:
+        raise SettingsError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
 def validate_postgres_url(url: str, name: str = "SHOPEASE_POSTGRES_URL") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path.strip("/"):
         raise SettingsError(f"{name} must look like postgresql://user@host:port/database, got {url!r}")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise SettingsError(f"{name} has an invalid port: {url!r}") from None
-    return url
+    return _with_valid_port(url, name)
 
 
 def with_database(url: str, database: str) -> str:
@@ -183,6 +229,10 @@ class Settings:
     output_dir: Path = field(default=Path())
     reporting_password: str = "shopease-reporting-dev"
     dagster_home: Path = field(default=Path())
+    raw_store: str = "mongodb"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "shopease-raw"
+    s3_prefix: str = "shopease"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -201,6 +251,9 @@ class Settings:
         if not database or any(ch in database for ch in '/\\. "$'):
             raise SettingsError(f"SHOPEASE_MONGODB_DATABASE is not a valid database name: {database!r}")
         dagster_home = Path(env.get("DAGSTER_HOME") or home / "dagster_home").expanduser().resolve()
+        s3_endpoint_url = env.get("SHOPEASE_S3_ENDPOINT_URL") or None
+        if s3_endpoint_url:
+            validate_s3_endpoint_url(s3_endpoint_url)
         return cls(
             home=home,
             mongodb_uri=mongodb_uri,
@@ -226,4 +279,12 @@ class Settings:
             output_dir=Path(env.get("SHOPEASE_OUTPUT_DIR") or home / "output").expanduser().resolve(),
             reporting_password=env.get("SHOPEASE_REPORTING_PASSWORD") or "shopease-reporting-dev",
             dagster_home=dagster_home,
+            raw_store=_read_choice(env, "SHOPEASE_RAW_STORE", "mongodb", RAW_STORES),
+            s3_endpoint_url=s3_endpoint_url,
+            s3_bucket=_read_pattern(
+                env, "SHOPEASE_S3_BUCKET", "shopease-raw", _BUCKET, "a bucket name (3-63 of a-z, 0-9, '.', '-')"
+            ),
+            s3_prefix=_read_pattern(
+                env, "SHOPEASE_S3_PREFIX", "shopease", _PREFIX, "a key prefix like `shopease` or `team/raw`"
+            ),
         )

@@ -13,7 +13,7 @@ import dagster as dg
 # `define_asset_job` returns this type; Dagster does not export its name at the top level.
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition as AssetJob
 
-MONGO_ASSETS = dg.AssetSelection.groups("mongo_raw")
+MONGO_ASSETS = dg.AssetSelection.groups("mongo_raw", "s3_raw")  # the raw store, either version
 WINDOW_JOB = "shopease_window_job"
 RELOAD_JOB = "shopease_reload_window_job"
 FRESHNESS_JOB = "shopease_freshness_job"

@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from shopease_platform.services import mongodb, postgres
+from shopease_platform.services import mongodb, postgres, seaweedfs
+from shopease_platform.services.cloud import S3Endpoint, prepare_s3, s3_endpoint, s3_status
 from shopease_platform.services.probes import check_mongodb, check_postgres
 from shopease_platform.services.state import ServerRecord, ServiceError, StateFile
 from shopease_platform.settings import Settings, dbt_profile_env, redact, with_database
@@ -22,6 +23,12 @@ WAREHOUSE_DATABASE = "shopease"
 DAGSTER_DATABASE = "dagster"
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_SERVERS = {"mongodb": mongodb, "postgres": postgres, "seaweedfs": seaweedfs}
+_SETTINGS = {
+    "mongodb": "SHOPEASE_MONGODB_URI",
+    "postgres": "SHOPEASE_POSTGRES_URL",
+    "seaweedfs": "SHOPEASE_S3_ENDPOINT_URL",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class Endpoints:
     dagster_postgres_url: str
     mongodb_source: str
     postgres_source: str
+    s3: S3Endpoint | None = None
 
     def as_env(self, settings: Settings) -> dict[str, str]:
         """The variables a shell (or a child process) needs to reach these servers."""
@@ -41,6 +49,7 @@ class Endpoints:
             "SHOPEASE_DAGSTER_POSTGRES_URL": self.dagster_postgres_url,
             "DAGSTER_HOME": str(settings.dagster_home),
             **dbt_profile_env(self.postgres_url),
+            **(self.s3.as_env() if self.s3 else {}),
         }
 
 
@@ -69,16 +78,21 @@ class ServiceManager:
             records["postgres"] = self._running_or_started(records.get("postgres"), "postgres")
             self.state.save(records)
 
+        if self.settings.raw_store == "s3" and not self.settings.s3_endpoint_url:
+            records["seaweedfs"] = self._running_or_started(records.get("seaweedfs"), "seaweedfs")
+            self.state.save(records)
+
         endpoints = self.endpoints()
         bootstrap_postgres(endpoints, timeout)
+        if endpoints.s3 is not None:
+            prepare_s3(endpoints.s3, self.settings)
         self.prepare_dagster_home()
         return endpoints
 
     def _running_or_started(self, record: ServerRecord | None, name: str) -> ServerRecord:
         if record is not None and record.is_running():
             return record
-        module = mongodb if name == "mongodb" else postgres
-        return module.start(self.settings.home)
+        return _SERVERS[name].start(self.settings.home)
 
     def down(self) -> list[str]:
         """Stop the embedded servers this state folder started, and nothing else."""
@@ -86,7 +100,7 @@ class ServiceManager:
         stopped = []
         for name, record in list(records.items()):
             if record.is_running():
-                (mongodb if name == "mongodb" else postgres).stop(record)
+                _SERVERS[name].stop(record)
                 stopped.append(f"{name} (pid {record.pid}, port {record.port})")
             del records[name]
             self.state.save(records)
@@ -104,7 +118,7 @@ class ServiceManager:
                 lines.append(f"{name:9} running   pid {record.pid}, 127.0.0.1:{record.port}, data {record.data_dir}")
             else:
                 lines.append(f"{name:9} stopped   (start with `shopease services up`)")
-        return lines
+        return lines + s3_status(self.settings, records.get("seaweedfs"))
 
     # --- endpoints --------------------------------------------------------------------------------------
 
@@ -119,12 +133,13 @@ class ServiceManager:
             port = self._require(records, "postgres").port
             postgres_url, postgres_source = postgres.url_for(port, WAREHOUSE_DATABASE), "embedded"
         dagster_url = self.settings.dagster_postgres_url or with_database(postgres_url, DAGSTER_DATABASE)
-        return Endpoints(mongodb_uri, postgres_url, dagster_url, mongodb_source, postgres_source)
+        s3 = s3_endpoint(self.settings, lambda: self._require(records, "seaweedfs").port)
+        return Endpoints(mongodb_uri, postgres_url, dagster_url, mongodb_source, postgres_source, s3)
 
     def _require(self, records: dict[str, ServerRecord], name: str) -> ServerRecord:
         record = records.get(name)
         if record is None or not record.is_running():
-            setting = "SHOPEASE_MONGODB_URI" if name == "mongodb" else "SHOPEASE_POSTGRES_URL"
+            setting = _SETTINGS[name]
             raise ServiceError(
                 f"The embedded {name} is not running (state folder {self.settings.home}). "
                 f"Run `shopease services up`, or set {setting} to an external server."

@@ -17,7 +17,7 @@ from shopease_platform.settings import Settings
 from tests.conftest import fresh_databases
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-LOAD_GROUPS = dg.AssetSelection.groups("mongo_raw", "postgres_raw")
+LOAD_GROUPS = dg.AssetSelection.groups("mongo_raw", "s3_raw", "postgres_raw")
 
 
 @dataclass
@@ -67,6 +67,16 @@ class Platform:
     def run_job(self, name: str, **kwargs: Any) -> dg.ExecuteInProcessResult:
         job = self.with_test_resources().resolve_job_def(name)
         return job.execute_in_process(instance=self.instance, raise_on_error=False, **kwargs)
+
+
+def step_failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's error and its causes, one message a line."""
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    error, messages = failures[0].event_specific_data.error, []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    return "\n".join(messages)
 
 
 def small_platform(services: Endpoints, isolated: tuple[str, str], **env: str) -> Platform:

@@ -23,7 +23,7 @@ from shopease_platform.orchestration.jobs import RELOAD_JOB, WINDOW_JOB
 from shopease_platform.orchestration.sensors import build_late_orders_sensor, encode_cursor
 from shopease_platform.resources import PostgresResource
 from shopease_platform.services import Endpoints, ServiceError
-from tests.e2e.conftest import Platform, small_platform
+from tests.e2e.conftest import Platform, small_platform, step_failure_message
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,12 +150,7 @@ def test_a_persistent_failure_ends_the_run_naming_the_server(platform: Platform)
         raise_on_error=False,
     )
     assert not result.success
-    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    error, messages = failures[0].event_specific_data.error, []
-    while error is not None:
-        messages.append(error.message)
-        error = error.cause
-    message = "\n".join(messages)
+    message = step_failure_message(result)
     assert "SHOPEASE_POSTGRES_URL" in message and "127.0.0.1:1" in message
     assert time.monotonic() - started < 120
 

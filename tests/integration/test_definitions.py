@@ -7,14 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_dagster_definitions_validate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("raw_store", ["mongodb", "s3"])
+def test_dagster_definitions_validate(tmp_path: Path, raw_store: str) -> None:
     """Validation needs no server: an empty DAGSTER_HOME gives it an in-memory instance."""
     dagster = Path(sys.executable).parent / "dagster"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPEASE_")}
-    env["DAGSTER_HOME"] = str(tmp_path)
+    env.update({"DAGSTER_HOME": str(tmp_path), "SHOPEASE_RAW_STORE": raw_store})
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "shopease_platform.definitions"],
         cwd=ROOT,

@@ -16,6 +16,8 @@ def test_defaults_need_no_environment(tmp_path: Path) -> None:
     assert settings.mongodb_uri is None and settings.postgres_url is None
     assert settings.seed == 42
     assert settings.dagster_home == tmp_path / "dagster_home"
+    assert settings.raw_store == "mongodb" and settings.s3_endpoint_url is None
+    assert (settings.s3_bucket, settings.s3_prefix) == ("shopease-raw", "shopease")
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,13 @@ def test_defaults_need_no_environment(tmp_path: Path) -> None:
         ("SHOPEASE_MONGODB_URI", "localhost:27017"),
         ("SHOPEASE_DAGSTER_POSTGRES_URL", "nope"),
         ("SHOPEASE_MONGODB_DATABASE", "a.b"),
+        ("SHOPEASE_RAW_STORE", "gcs"),
+        ("SHOPEASE_S3_ENDPOINT_URL", "s3.amazonaws.com"),
+        ("SHOPEASE_S3_ENDPOINT_URL", "http://host:99999"),
+        ("SHOPEASE_S3_ENDPOINT_URL", "http://host:9000/bucket"),
+        ("SHOPEASE_S3_BUCKET", "Raw_Data"),
+        ("SHOPEASE_S3_PREFIX", "/raw"),
+        ("SHOPEASE_S3_PREFIX", "a/../b"),
     ],
 )
 def test_malformed_values_name_their_variable(variable: str, value: str) -> None:
