@@ -29,7 +29,12 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SHOPEASE_HOME", ".shopease", "State folder: embedded server data, logs, Dagster home, outputs."),
+    Setting(
+        "SHOPEASE_HOME",
+        "<project root>/.shopease",
+        "State folder: embedded server data, logs, Dagster home, outputs. Unset: `.shopease` in the project root "
+        "found from the current folder upwards (so `dbt/` finds it too), else in the current folder.",
+    ),
     Setting(
         "SHOPEASE_MONGODB_URI",
         None,
@@ -80,6 +85,23 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DAGSTER_HOME", "$SHOPEASE_HOME/dagster_home", "Dagster instance folder (dagster.yaml is copied there)."),
 )
+
+
+def project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding this project's pyproject.toml."""
+    for folder in (start, *start.parents):
+        marker = folder / "pyproject.toml"
+        try:
+            if marker.is_file() and 'name = "shopease-platform"' in marker.read_text(errors="ignore"):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def default_home(cwd: Path) -> Path:
+    """`.shopease` in the project root, wherever below it a command runs; in `cwd` outside any checkout."""
+    return (project_root(cwd) or cwd) / ".shopease"
 
 
 def _read_int(env: Mapping[str, str], name: str, default: str, minimum: int = 0) -> int:
@@ -187,7 +209,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        home = Path(env.get("SHOPEASE_HOME", ".shopease")).expanduser().resolve()
+        home = Path(env.get("SHOPEASE_HOME") or default_home(Path.cwd().resolve())).expanduser().resolve()
         mongodb_uri = env.get("SHOPEASE_MONGODB_URI") or None
         postgres_url = env.get("SHOPEASE_POSTGRES_URL") or None
         dagster_url = env.get("SHOPEASE_DAGSTER_POSTGRES_URL") or None
