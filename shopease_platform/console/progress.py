@@ -57,9 +57,14 @@ class FailedCheck:
 
 @dataclass
 class StageTally:
+    """One stage's steps. Its time is the sum of its own steps' times: stages interleave in a run (the raw
+    tables of stores and customers load before MongoDB's orders are written), so the span from its first step
+    to its last would count other stages' work and understate its rate."""
+
     steps: int
     done: int = 0
-    started: float | None = None
+    seconds: float = 0.0
+    running: dict[str, float] = field(default_factory=dict)
     rows: int = 0
     assets: int = 0
     checks: int = 0
@@ -67,6 +72,13 @@ class StageTally:
     retries: int = 0
     failed_step: str | None = None
     seen: set[dg.AssetKey] = field(default_factory=set)
+
+    def step_started(self, step_key: str, at: float) -> None:
+        self.running[step_key] = at
+
+    def step_stopped(self, step_key: str, at: float) -> None:
+        """A step finished, failed or stopped for a retry: its time so far counts for the stage."""
+        self.seconds += at - self.running.pop(step_key, at)
 
 
 @dataclass
@@ -98,8 +110,8 @@ class RunProgress:
             return
         kind = event.event_type_value
         tally = self.stages.get(stage_of(step_key)) if step_key else None
-        if kind == "STEP_START" and tally is not None:
-            tally.started = tally.started or time.monotonic()
+        if kind in ("STEP_START", "STEP_RESTARTED") and tally is not None:
+            tally.step_started(step_key, time.monotonic())
             self.terminal.status(f"  {stage_of(step_key)}: {step_key} ...")
         elif kind == "ASSET_MATERIALIZATION" and tally is not None:
             materialization = event.event_specific_data.materialization
@@ -112,7 +124,9 @@ class RunProgress:
             self._on_check(event.event_specific_data, meta.get("job_tags") or {}, tally)
         elif kind == "STEP_UP_FOR_RETRY" and tally is not None:
             tally.retries += 1
+            tally.step_stopped(step_key, time.monotonic())
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED") and tally is not None:
+            tally.step_stopped(step_key, time.monotonic())
             if kind == "STEP_FAILURE":
                 error = getattr(event.event_specific_data, "error", None)
                 message = (error.message if error is not None else event.message or "").strip().splitlines()
@@ -137,7 +151,7 @@ class RunProgress:
         )
 
     def _stage_line(self, label: str, tally: StageTally) -> str:
-        elapsed = time.monotonic() - (tally.started or time.monotonic())
+        elapsed = tally.seconds
         parts = [f"  {label:<15} {self.windows} windows"]
         if label == "dbt build":
             parts.append(f"{tally.assets} models, {tally.checks} tests")

@@ -6,7 +6,7 @@ import dagster as dg
 
 from shopease_platform.console import RunOutcome
 from shopease_platform.console.gates import describe
-from shopease_platform.console.progress import FailedCheck, rows_written, stage_of
+from shopease_platform.console.progress import FailedCheck, StageTally, rows_written, stage_of
 
 
 def test_steps_fall_into_the_four_stages() -> None:
@@ -42,3 +42,22 @@ def test_a_run_with_a_failed_blocking_check_is_not_a_success() -> None:
     assert RunOutcome(Passed(), []).success  # type: ignore[arg-type]
     assert not RunOutcome(Passed(), [check]).success  # type: ignore[arg-type]
     assert not RunOutcome(None, []).success
+
+
+def test_a_stage_counts_only_its_own_steps_time_when_stages_interleave() -> None:
+    raw = StageTally(steps=2)
+    raw.step_started("raw__stores", at=0.0)
+    raw.step_stopped("raw__stores", at=1.0)
+    # MongoDB's orders are written from 1.0 to 101.0, then the raw orders load
+    raw.step_started("raw_orders_and_items", at=101.0)
+    raw.step_stopped("raw_orders_and_items", at=104.0)
+    assert raw.seconds == 4.0
+
+
+def test_a_retried_step_counts_every_attempt() -> None:
+    mongo = StageTally(steps=1)
+    mongo.step_started("mongo__raw_orders", at=0.0)
+    mongo.step_stopped("mongo__raw_orders", at=10.0)  # up for retry
+    mongo.step_started("mongo__raw_orders", at=13.0)  # restarted after the backoff
+    mongo.step_stopped("mongo__raw_orders", at=15.0)
+    assert mongo.seconds == 12.0
