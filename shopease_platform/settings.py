@@ -115,7 +115,7 @@ def _read_int(env: Mapping[str, str], name: str, default: str, minimum: int = 0)
     return value
 
 
-def _read_float(env: Mapping[str, str], name: str, default: str) -> float:
+def _read_float(env: Mapping[str, str], name: str, default: str, maximum: float | None = None) -> float:
     raw = env.get(name, default)
     try:
         value = float(raw)
@@ -123,6 +123,8 @@ def _read_float(env: Mapping[str, str], name: str, default: str) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be > 0, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be <= {maximum:g}, got {value:g}")
     return value
 
 
@@ -240,7 +242,7 @@ class Settings:
             mongodb_orders_per_transaction=_read_int(
                 env, "SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION", "40000", minimum=1
             ),
-            max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01"),
+            max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01", maximum=1),
             freshness_limit_minutes=_read_int(env, "SHOPEASE_FRESHNESS_LIMIT_MINUTES", "210", minimum=1),
             sensor_poll_seconds=_read_float(env, "SHOPEASE_SENSOR_POLL_SECONDS", "5"),
             sensor_rescan_days=_read_int(env, "SHOPEASE_SENSOR_RESCAN_DAYS", "7", minimum=1),

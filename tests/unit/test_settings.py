@@ -30,6 +30,7 @@ def test_defaults_need_no_environment(tmp_path: Path) -> None:
         ("SHOPEASE_MONGODB_URI", "localhost:27017"),
         ("SHOPEASE_DAGSTER_POSTGRES_URL", "nope"),
         ("SHOPEASE_MONGODB_DATABASE", "a.b"),
+        ("SHOPEASE_MAX_REJECT_SHARE", "2"),
     ],
 )
 def test_malformed_values_name_their_variable(variable: str, value: str) -> None:
