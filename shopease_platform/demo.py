@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pymongo
 
+from shopease_platform.console import RunConsole, RunOutcome
+from shopease_platform.console.summary import print_headline, summary_file
 from shopease_platform.orchestration.backfill import run_range
 from shopease_platform.orchestration.late_orders import window_of
 from shopease_platform.services import Endpoints, ServiceManager
@@ -28,40 +30,45 @@ def demo_range(settings: Settings, days: int, now: datetime) -> tuple[datetime, 
 
 
 def run_window_job(
-    settings: Settings, first: datetime, last: datetime, endpoints: Endpoints | None = None
-) -> list[dg.ExecuteInProcessResult]:
+    settings: Settings, first: datetime, last: datetime, endpoints: Endpoints | None = None, command: str = "backfill"
+) -> list[RunOutcome]:
     """Start (or reuse) the servers and run the whole-graph job over first..last in a few ranges."""
-    endpoints = endpoints or ServiceManager(settings).up()
-    os.environ.update(endpoints.as_env(settings))
-    print(f"MongoDB    ({endpoints.mongodb_source}): {redact(endpoints.mongodb_uri)}")
-    print(f"PostgreSQL ({endpoints.postgres_source}): {redact(endpoints.postgres_url)}", flush=True)
-    if endpoints.s3 is not None:
-        print(f"S3         ({endpoints.s3.source}): {endpoints.s3.url} bucket {settings.s3_bucket}", flush=True)
+    with RunConsole(settings, command) as console:
+        endpoints = endpoints or ServiceManager(settings).up()
+        os.environ.update(endpoints.as_env(settings))
+        console.say(f"MongoDB    ({endpoints.mongodb_source}): {redact(endpoints.mongodb_uri)}")
+        console.say(f"PostgreSQL ({endpoints.postgres_source}): {redact(endpoints.postgres_url)}")
+        if endpoints.s3 is not None:
+            console.say(f"S3         ({endpoints.s3.source}): {endpoints.s3.url} bucket {settings.s3_bucket}")
 
-    from shopease_platform.definitions import build_definitions
-    from shopease_platform.orchestration.jobs import WINDOW_JOB
+        from shopease_platform.definitions import build_definitions
+        from shopease_platform.orchestration.jobs import WINDOW_JOB
 
-    job = build_definitions(settings).resolve_job_def(WINDOW_JOB)
-    with dg.DagsterInstance.get() as instance:
-        return run_range(
-            lambda chunk: job.execute_in_process(instance=instance, tags=chunk.tags, raise_on_error=False),
-            first,
-            last,
-            settings.backfill_chunk_days,
-            report=lambda line: print(line, flush=True),
-        )
+        job = build_definitions(settings).resolve_job_def(WINDOW_JOB)
+        with dg.DagsterInstance.get() as instance:
+            console.recover(endpoints, instance)
+            return run_range(
+                lambda chunk: console.execute(job, chunk, instance),
+                first,
+                last,
+                settings.backfill_chunk_days,
+                report=console.say,
+            )
 
 
 def run_demo(settings: Settings, days: int | None = None, now: datetime | None = None) -> int:
     started = time.monotonic()
     first, last = demo_range(settings, days or settings.demo_days, now or datetime.now(UTC))
-    results = run_window_job(settings, first, last)
+    results = run_window_job(settings, first, last, command="demo")
     if not all(r.success for r in results):
         return 1
     endpoints = ServiceManager(settings).endpoints()
-    if settings.raw_store == "mongodb":  # the cloud version leaves MongoDB empty: its reports would show nothing
-        print_summary(endpoints, settings)
-    print_warehouse_summary(endpoints.postgres_url, first, last + timedelta(hours=3))
+    with summary_file(settings.home) as summary:  # the full answers go to a file, the headline to the terminal
+        if settings.raw_store == "mongodb":  # the cloud version leaves MongoDB empty: its reports would show nothing
+            print_summary(endpoints, settings)
+        print_warehouse_summary(endpoints.postgres_url, first, last + timedelta(hours=3))
+    print_headline(endpoints.postgres_url, first, last + timedelta(hours=3))
+    print(f"full summary (MongoDB reports, warehouse answers): {summary}")
     print_deliverables(settings)
     print(f"done in {time.monotonic() - started:.1f}s")
     print("Dagster UI: `make ui`, then open http://127.0.0.1:3000")

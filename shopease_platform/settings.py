@@ -30,7 +30,12 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SHOPEASE_HOME", ".shopease", "State folder: embedded server data, logs, Dagster home, outputs."),
+    Setting(
+        "SHOPEASE_HOME",
+        "<project root>/.shopease",
+        "State folder: embedded server data, logs, Dagster home, outputs. Unset: `.shopease` in the project root "
+        "found from the current folder upwards (so `dbt/` finds it too), else in the current folder.",
+    ),
     Setting(
         "SHOPEASE_MONGODB_URI",
         None,
@@ -96,6 +101,23 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+def project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding this project's pyproject.toml."""
+    for folder in (start, *start.parents):
+        marker = folder / "pyproject.toml"
+        try:
+            if marker.is_file() and 'name = "shopease-platform"' in marker.read_text(errors="ignore"):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def default_home(cwd: Path) -> Path:
+    """`.shopease` in the project root, wherever below it a command runs; in `cwd` outside any checkout."""
+    return (project_root(cwd) or cwd) / ".shopease"
+
+
 def _read_int(env: Mapping[str, str], name: str, default: str, minimum: int = 0) -> int:
     raw = env.get(name, default)
     try:
@@ -107,7 +129,7 @@ def _read_int(env: Mapping[str, str], name: str, default: str, minimum: int = 0)
     return value
 
 
-def _read_float(env: Mapping[str, str], name: str, default: str) -> float:
+def _read_float(env: Mapping[str, str], name: str, default: str, maximum: float | None = None) -> float:
     raw = env.get(name, default)
     try:
         value = float(raw)
@@ -115,6 +137,8 @@ def _read_float(env: Mapping[str, str], name: str, default: str) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be > 0, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be <= {maximum:g}, got {value:g}")
     return value
 
 
@@ -237,7 +261,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        home = Path(env.get("SHOPEASE_HOME", ".shopease")).expanduser().resolve()
+        home = Path(env.get("SHOPEASE_HOME") or default_home(Path.cwd().resolve())).expanduser().resolve()
         mongodb_uri = env.get("SHOPEASE_MONGODB_URI") or None
         postgres_url = env.get("SHOPEASE_POSTGRES_URL") or None
         dagster_url = env.get("SHOPEASE_DAGSTER_POSTGRES_URL") or None
@@ -271,7 +295,7 @@ class Settings:
             mongodb_orders_per_transaction=_read_int(
                 env, "SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION", "40000", minimum=1
             ),
-            max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01"),
+            max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01", maximum=1),
             freshness_limit_minutes=_read_int(env, "SHOPEASE_FRESHNESS_LIMIT_MINUTES", "210", minimum=1),
             sensor_poll_seconds=_read_float(env, "SHOPEASE_SENSOR_POLL_SECONDS", "5"),
             sensor_rescan_days=_read_int(env, "SHOPEASE_SENSOR_RESCAN_DAYS", "7", minimum=1),

@@ -16,7 +16,7 @@ import pytest
 # calendar year for the planted-truth tests), so the partitions must start there.
 os.environ["SHOPEASE_START_DATE"] = "2025-01-01"
 
-from shopease_platform.services import Endpoints, ServiceManager
+from shopease_platform.services import Endpoints, ServiceManager, postgres
 from shopease_platform.settings import Settings
 
 
@@ -31,16 +31,24 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def services(test_settings: Settings) -> Iterator[Endpoints]:
     """Start (or reach) the servers once and export their endpoints for Dagster's EnvVar resources."""
-    manager = ServiceManager(test_settings)
-    endpoints = manager.up()
+    with running_services(test_settings) as endpoints:
+        yield endpoints
+
+
+@contextmanager
+def running_services(settings: Settings) -> Iterator[Endpoints]:
+    """`services up` with the endpoints exported; whatever was started is stopped, even when `up` fails part-way."""
+    manager = ServiceManager(settings)
     saved = dict(os.environ)
-    os.environ.update(endpoints.as_env(test_settings))
     try:
+        endpoints = manager.up()
+        os.environ.update(endpoints.as_env(settings))
         yield endpoints
     finally:
         os.environ.clear()
         os.environ.update(saved)
         manager.down()
+        postgres.forget(settings.home)
 
 
 @contextmanager

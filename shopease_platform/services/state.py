@@ -1,7 +1,8 @@
 """The small JSON file that remembers which embedded servers `shopease services up` started.
 
 `down` stops exactly the processes recorded here (checked against their command line, so a recycled pid
-is never killed) and `up` reuses them while they still answer.
+is never killed) and `up` reuses them while they still answer. A record outlives its process: after a crash
+or `down`, `up` starts the server again on the recorded port, so URIs a shell exported stay valid.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -39,9 +41,32 @@ class ServerRecord:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return False
 
+    def is_addressed_by(self, uri: str) -> bool:
+        """True when `uri` names this server (loopback, its port), as `shopease services env` exports it."""
+        try:
+            parts = urlsplit(uri)
+            return parts.hostname in LOOPBACK and parts.port == self.port
+        except ValueError:  # several hosts (a replica set seed list) or a malformed port: not ours
+            return False
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the OS picks it)."""
+
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is no owner
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(host: str = "127.0.0.1", preferred: int | None = None) -> int:
+    """`preferred` when nothing listens there, else a TCP port nothing listens on right now (the OS picks it)."""
+    if preferred and port_is_free(preferred, host):
+        return preferred
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

@@ -14,7 +14,7 @@ import psycopg
 import pymongo
 import pytest
 
-from shopease_platform.services import Endpoints, ServiceError, ServiceManager
+from shopease_platform.services import Endpoints, ServiceError, ServiceManager, postgres
 from shopease_platform.services.state import StateFile
 from shopease_platform.settings import Settings
 
@@ -118,12 +118,19 @@ def test_down_stops_every_server_it_started(tmp_path: Path) -> None:
     assert {"mongodb", "postgres"} == set(records)
     assert endpoints.mongodb_source == endpoints.postgres_source == "embedded"
 
-    stopped = manager.down()
-    assert len(stopped) == 2
-    for record in records.values():
-        assert not psutil.pid_exists(record.pid) or not record.is_running()
-    assert StateFile(settings.home).load() == {}
-    assert "stopped" in "\n".join(manager.status())
+    try:
+        stopped = manager.down()
+        assert len(stopped) == 2
+        for record in records.values():
+            assert not psutil.pid_exists(record.pid) or not record.is_running()
+        status = manager.status()
+        assert all(" stopped " in line for line in status), status
+
+        again = manager.up()
+        assert again == endpoints, "up after down reuses the recorded ports"
+    finally:
+        manager.down()
+        postgres.forget(settings.home)
 
 
 def test_unreachable_mongodb_fails_fast_naming_the_variable(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ def test_defaults_need_no_environment(tmp_path: Path) -> None:
         ("SHOPEASE_S3_BUCKET", "Raw_Data"),
         ("SHOPEASE_S3_PREFIX", "/raw"),
         ("SHOPEASE_S3_PREFIX", "a/../b"),
+        ("SHOPEASE_MAX_REJECT_SHARE", "2"),
     ],
 )
 def test_malformed_values_name_their_variable(variable: str, value: str) -> None:
@@ -62,3 +63,14 @@ def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [s.name for s in SETTINGS if f"| `{s.name}` |" not in readme]
     assert not missing, f"README settings table lacks {missing}"
+
+
+def test_state_folder_is_found_from_any_subfolder_of_the_project(tmp_path: Path) -> None:
+    from shopease_platform.settings import default_home
+
+    (tmp_path / "dbt" / "models").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shopease-platform"\n')
+    assert default_home(tmp_path / "dbt" / "models") == tmp_path / ".shopease"
+    assert default_home(tmp_path) == tmp_path / ".shopease"
+    outside = tmp_path.parent / "elsewhere"
+    assert default_home(outside) == outside / ".shopease"
