@@ -58,6 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Orders after which a MongoDB transaction of consecutive windows commits (whole windows only).",
     ),
     Setting("SHOPEASE_ETL_BATCH_SIZE", "10000", "Documents read, validated and copied per batch by the loader."),
+    Setting(
+        "SHOPEASE_ETL_WINDOWS_PER_TRANSACTION",
+        "240",
+        "Consecutive windows the loader replaces in one PostgreSQL transaction (each group all-or-nothing).",
+    ),
     Setting("SHOPEASE_MAX_REJECT_SHARE", "0.01", "Share of quarantined orders above which the rejects check fails."),
     Setting("SHOPEASE_CONNECT_TIMEOUT_S", "5", "Seconds to wait for a server before failing with a clear error."),
     Setting(
@@ -174,6 +179,7 @@ class Settings:
     demo_days: int
     connect_timeout_s: int
     etl_batch_size: int = 10_000
+    etl_windows_per_transaction: int = 240
     mongodb_orders_per_transaction: int = 40_000
     max_reject_share: float = 0.01
     freshness_limit_minutes: int = 210
@@ -215,6 +221,7 @@ class Settings:
             demo_days=_read_int(env, "SHOPEASE_DEMO_DAYS", "30", minimum=1),
             connect_timeout_s=_read_int(env, "SHOPEASE_CONNECT_TIMEOUT_S", "5", minimum=1),
             etl_batch_size=_read_int(env, "SHOPEASE_ETL_BATCH_SIZE", "10000", minimum=1),
+            etl_windows_per_transaction=_read_int(env, "SHOPEASE_ETL_WINDOWS_PER_TRANSACTION", "240", minimum=1),
             mongodb_orders_per_transaction=_read_int(
                 env, "SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION", "40000", minimum=1
             ),
