@@ -16,7 +16,7 @@ from psycopg import sql
 from shopease_platform.services import mongodb, postgres
 from shopease_platform.services.probes import check_mongodb, check_postgres
 from shopease_platform.services.state import ServerRecord, ServiceError, StateFile
-from shopease_platform.settings import Settings, dbt_profile_env, redact, with_database
+from shopease_platform.settings import DAGSTER_RANGE_RUN_ENV, Settings, dbt_profile_env, redact, with_database
 
 WAREHOUSE_DATABASE = "shopease"
 DAGSTER_DATABASE = "dagster"
@@ -41,6 +41,7 @@ class Endpoints:
             "SHOPEASE_DAGSTER_POSTGRES_URL": self.dagster_postgres_url,
             "DAGSTER_HOME": str(settings.dagster_home),
             **dbt_profile_env(self.postgres_url),
+            **DAGSTER_RANGE_RUN_ENV,
         }
 
 
