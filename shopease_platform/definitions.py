@@ -58,7 +58,11 @@ def build_resources(settings: Settings | None = None) -> dict[str, dg.Configurab
             new_customers_per_window=settings.new_customers_per_window,
             start_date=settings.start_date.date().isoformat(),
         ),
-        "etl": EtlResource(batch_size=settings.etl_batch_size, max_reject_share=settings.max_reject_share),
+        "etl": EtlResource(
+            batch_size=settings.etl_batch_size,
+            windows_per_transaction=settings.etl_windows_per_transaction,
+            max_reject_share=settings.max_reject_share,
+        ),
         "dbt": dbt_resource(),
         "delivery": DeliveryResource(output_dir=str(settings.output_dir)),
     }

@@ -1,7 +1,7 @@
 """`make demo` and `shopease backfill`: start (or reuse) the servers and run the whole graph on the Dagster instance.
 
-The job that the 3-hour schedule runs (`shopease_window_job`) runs here over a range of windows, cut into
-`SHOPEASE_BACKFILL_CHUNK_DAYS` chunks, each one single run; the Dagster UI shows these runs like any other.
+The job that the 3-hour schedule runs (`shopease_window_job`) runs here over a range of windows as one single
+run (or in runs of `SHOPEASE_BACKFILL_CHUNK_DAYS` days when that is set); the Dagster UI shows them like any other.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def demo_range(settings: Settings, days: int, now: datetime) -> tuple[datetime, 
 def run_window_job(
     settings: Settings, first: datetime, last: datetime, endpoints: Endpoints | None = None, command: str = "backfill"
 ) -> list[RunOutcome]:
-    """Start (or reuse) the servers and run the whole-graph job over first..last in a few ranges."""
+    """Start (or reuse) the servers and run the whole-graph job over first..last (one run unless chunked)."""
     with RunConsole(settings, command) as console:
         endpoints = endpoints or ServiceManager(settings).up()
         os.environ.update(endpoints.as_env(settings))

@@ -1,7 +1,8 @@
 {#-
     Time window of the incremental models.
 
-    Contract: the orchestrator may pass `--vars '{window_start: "<ISO-8601>", window_end: "<ISO-8601>"}'`,
+    Contract: the orchestrator may pass `--vars '{window_start: "<ISO-8601>", window_end: "<ISO-8601>"}'`
+    (or the same values in SHOPEASE_DBT_WINDOW_START / SHOPEASE_DBT_WINDOW_END, see load_window),
     a half-open interval [window_start, window_end). Timestamps without an offset are read as UTC; a bare
     date means its midnight UTC. Both or neither must be given, and start must be before end.
 
@@ -35,10 +36,20 @@
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}
 
+{#-
+    The load window of the run: the window_start / window_end vars, else, at run time only, the
+    SHOPEASE_DBT_WINDOW_START / SHOPEASE_DBT_WINDOW_END environment variables. The orchestrator uses the
+    variables: dbt re-parses the whole project whenever --vars change, but an environment variable read only
+    while executing (never while parsing) leaves the saved parse valid, so a window run starts in seconds.
+-#}
 {% macro load_window() -%}
     {%- set raw_start = var('window_start', none) -%}
     {%- set raw_end = var('window_end', none) -%}
     {%- set unset = [none, '', 'none', 'None', 'null'] -%}
+    {%- if execute and raw_start in unset and raw_end in unset -%}
+        {%- set raw_start = env_var('SHOPEASE_DBT_WINDOW_START', '') -%}
+        {%- set raw_end = env_var('SHOPEASE_DBT_WINDOW_END', '') -%}
+    {%- endif -%}
     {%- set start_unset = raw_start in unset -%}
     {%- set end_unset = raw_end in unset -%}
     {%- if start_unset and end_unset -%}

@@ -5,18 +5,19 @@ lineage runs unbroken from `product_catalog` to every mart. Models are keyed `[s
 (`["analytics", "fct_order_items"]`), grouped by layer, and dbt tests appear as asset checks.
 
 The dbt assets are deliberately unpartitioned: a run of the window job (one window, or a range as one run)
-hands its windows to dbt as `--vars '{window_start, window_end}'`, read from the run's partition tags, and the
-incremental models rebuild exactly those rows. Partitioning them too would make Dagster plan one check
-execution per dbt test per window (270 tests x 240 windows for a 30-day demo) before a range run even starts,
-and their freshness is about "was it rebuilt recently", which an unpartitioned asset expresses directly.
+hands its windows to dbt in SHOPEASE_DBT_WINDOW_START / _END (what the `load_window` macro reads), taken from
+the run's partition tags, and the incremental models rebuild exactly those rows. Partitioning them too would
+make Dagster plan one check execution per dbt test per window (270 tests x 240 windows for a 30-day demo)
+before a range run even starts, and their freshness is about "was it rebuilt recently", which an
+unpartitioned asset expresses directly.
 """
 
-import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ if manifest_is_stale(dbt_project):
         [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)], cwd=DBT_PROJECT_DIR, check=True
     )
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+NO_WINDOW = {"SHOPEASE_DBT_WINDOW_START": "", "SHOPEASE_DBT_WINDOW_END": ""}
 _GROUPS = {"seed": "dbt_seeds", "snapshot": "dbt_snapshots"}
 
 
@@ -89,10 +92,10 @@ translator = ShopEaseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
 
 
 @contextmanager
-def warehouse_profile(postgres: PostgresResource) -> Iterator[None]:
-    """Point dbt's profile (SHOPEASE_PG_* variables) at the resource's database for the invocation."""
-    saved = {key: os.environ.get(key) for key in dbt_profile_env(postgres.url)}
-    os.environ.update(dbt_profile_env(postgres.url))
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a dbt invocation (dbt's process inherits them)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -103,15 +106,41 @@ def warehouse_profile(postgres: PostgresResource) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def window_vars(tags: Mapping[str, str]) -> dict[str, str]:
-    """The windows of the run (its partition, or its partition range) as dbt vars; none outside a window run."""
+def warehouse_profile(postgres: PostgresResource) -> AbstractContextManager[None]:
+    """Point dbt's profile (SHOPEASE_PG_* variables) at the resource's database for the invocation."""
+    return _environment(dbt_profile_env(postgres.url))
+
+
+def keep_partial_parse(target_path: Path, project: DbtProject = dbt_project) -> None:
+    """Save an invocation's parse as the project's, so the next invocation with the same profile re-uses it.
+
+    dagster-dbt gives every invocation its own target folder, seeded with the project's `partial_parse.msgpack`;
+    without writing it back, every run after a profile change (another server, another port) parses the whole
+    project again, 30 s on 2 cores. Replaced atomically, so a concurrent invocation reads an old or a new file.
+    """
+    parsed = target_path / PARTIAL_PARSE
+    if not parsed.exists():
+        return
+    kept = Path(project.project_dir) / "target" / PARTIAL_PARSE
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staged = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    shutil.copyfile(parsed, staged)
+    os.replace(staged, kept)
+
+
+def window_env(tags: Mapping[str, str]) -> dict[str, str]:
+    """The windows of the run (its partition, or its partition range) as the variables dbt's `load_window` reads.
+
+    Environment variables, not `--vars`: dbt re-parses the whole project whenever its vars change, which every
+    window run would do; see macros/incremental_window.sql. Empty outside a window run.
+    """
     first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
     last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
     if not first or not last:
         return {}
     start = datetime.strptime(first, KEY_FORMAT).replace(tzinfo=UTC)
     end = datetime.strptime(last, KEY_FORMAT).replace(tzinfo=UTC) + WINDOW
-    return {"window_start": start.isoformat(), "window_end": end.isoformat()}
+    return {"SHOPEASE_DBT_WINDOW_START": start.isoformat(), "SHOPEASE_DBT_WINDOW_END": end.isoformat()}
 
 
 @dbt_assets(
@@ -124,12 +153,12 @@ def shopease_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, postgres: PostgresResource
 ) -> Iterator[Any]:
     """`dbt build` (seeds, snapshots, models and their tests) for the run's windows."""
-    variables = window_vars(context.run.tags)
-    context.log.info(f"dbt build for {variables or 'the latest loads (no window in this run)'}")
-    args = ["build", "--vars", json.dumps(variables)] if variables else ["build"]
-    with warehouse_profile(postgres):
-        invocation = dbt.cli(args, context=context)
+    window = window_env(context.run.tags)
+    context.log.info(f"dbt build for {window or 'the latest loads (no window in this run)'}")
+    with warehouse_profile(postgres), _environment(window or NO_WINDOW):
+        invocation = dbt.cli(["build"], context=context)
         yield from invocation.stream().fetch_row_counts()
+    keep_partial_parse(invocation.target_path)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,7 +1,9 @@
 """Raw PostgreSQL tables loaded from MongoDB, one asset per table, partitioned like their sources.
 
-Every window loads in its own transaction (atomic: a failure leaves that window as it was), a range of
-windows in one run. Orders and their line items are one multi-asset because they must change together.
+A run's windows load in groups of consecutive windows (`EtlResource.windows_per_transaction`), one transaction
+each: the group's rows are replaced whole, so a failure leaves every window of the group as it was, and the
+fixed costs of a load (transaction, deletes, COPY set-up, reader threads) are paid per group, not per window.
+Orders and their line items are one multi-asset because they must change together.
 """
 
 import time
@@ -18,7 +20,7 @@ from shopease_platform.assets.mongo_raw import customers, price_events, product_
 from shopease_platform.checks.reconciliation import reconcile_orders, rejects_check
 from shopease_platform.etl import loader
 from shopease_platform.etl.tables import ensure_raw_tables
-from shopease_platform.orchestration.partitions import WINDOW, window_partitions, window_starts
+from shopease_platform.orchestration.partitions import window_groups, window_partitions
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.resources.etl import EtlResource
 
@@ -44,15 +46,18 @@ def _over_range(
     context: dg.AssetExecutionContext,
     mongo: MongoResource,
     postgres: PostgresResource,
+    etl: EtlResource,
     load: Callable[[Database, Connection, tuple[datetime, datetime]], loader.LoadResult],
 ) -> loader.LoadResult:
-    """Run `load` over the run's windows in one transaction: replacing the whole range replaces each window."""
-    window = context.partition_time_window
+    """Run `load` over the run's window groups, one transaction each: replacing a group replaces each window."""
+    total = loader.LoadResult()
     with postgres.connect() as conn:
         ensure_raw_tables(conn)
         conn.commit()
-        with conn.transaction():
-            return load(mongo.get_database(), conn, (window.start, window.end))
+        for group in window_groups(context.partition_time_window, etl.windows_per_transaction):
+            with conn.transaction():
+                total.add(load(mongo.get_database(), conn, group))
+    return total
 
 
 @dg.asset(key=["raw", "products"], deps=[product_catalog, price_events], **COMMON)
@@ -81,14 +86,14 @@ def _windowed_table_asset(
     description: str,
     load: Callable[[Database, Connection, tuple[datetime, datetime]], loader.LoadResult],
 ) -> dg.AssetsDefinition:
-    """A raw table loaded over the run's windows in one transaction (`_over_range`)."""
+    """A raw table loaded over the run's windows, a group of windows per transaction (`_over_range`)."""
 
     @dg.asset(key=["raw", table], deps=deps, description=description, **PARTITIONED)
     def windowed_table(
-        context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource
+        context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource, etl: EtlResource
     ) -> dg.MaterializeResult:
         started = time.monotonic()
-        result = _over_range(context, mongo, postgres, load)
+        result = _over_range(context, mongo, postgres, etl, load)
         return dg.MaterializeResult(
             metadata={**_metadata(result, table, started), **time_window(context.partition_time_window)}
         )
@@ -138,26 +143,25 @@ REJECTED_KEY = dg.AssetKey(["raw", "rejected_documents"])
 def raw_orders_and_items(
     context: dg.AssetExecutionContext, mongo: MongoResource, postgres: PostgresResource, etl: EtlResource
 ):
-    """Orders and their lines for each window, validated, COPY-loaded and replaced atomically per window."""
+    """Orders and their lines for each window, validated, COPY-loaded and replaced atomically per window group."""
     started = time.monotonic()
     db = mongo.get_database()
     references = loader.OrderReferences.read(db)
-    windows = list(window_starts(context.partition_time_window))
+    groups = list(window_groups(context.partition_time_window, etl.windows_per_transaction))
     total = loader.LoadResult()
     with postgres.connect() as conn:
         ensure_raw_tables(conn)
         with conn.transaction():
             total.add(loader.quarantine_unplaceable(db, conn))
-        for done, start in enumerate(windows, start=1):
+        for done, group in enumerate(groups, start=1):
             with conn.transaction():
-                total.add(loader.load_orders(db, conn, (start, start + WINDOW), references, etl.batch_size))
-            if done % 40 == 0 or done == len(windows):
-                elapsed = time.monotonic() - started
-                context.log.info(
-                    f"raw orders: {done}/{len(windows)} windows, {total.rows_loaded:,} rows, "
-                    f"{total.rows_loaded / max(elapsed, 1e-9):,.0f} rows/s, "
-                    f"ETA {elapsed / done * (len(windows) - done):.0f}s"
-                )
+                total.add(loader.load_orders(db, conn, group, references, etl.batch_size))
+            elapsed = time.monotonic() - started
+            context.log.info(
+                f"raw orders: {done}/{len(groups)} window groups, {total.rows_loaded:,} rows, "
+                f"{total.rows_loaded / max(elapsed, 1e-9):,.0f} rows/s, "
+                f"ETA {elapsed / done * (len(groups) - done):.0f}s"
+            )
         window = context.partition_time_window
         reconciliation = reconcile_orders(db, conn, window.start, window.end)
     documents = total.rows["orders"] + total.rejected["orders"]

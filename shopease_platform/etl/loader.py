@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from bson import json_util
@@ -42,6 +42,7 @@ from shopease_platform.etl.validation import (
     store_row,
 )
 from shopease_platform.prefetch import Prefetch
+from shopease_platform.simulation.windows import WINDOW
 
 Window = tuple[datetime, datetime]
 BATCH_SIZE = 10_000
@@ -123,23 +124,39 @@ def _publish(conn: Connection, table: RawTable, window: Window | None) -> int:
     return conn.execute(upsert).rowcount
 
 
+def _rejects_window(doc: Document, time_field: str | None, window: Window) -> datetime:
+    """The 3-hour UTC window a rejected document belongs to: its own, when its time field lies in the range loaded
+    (a range may hold many windows), else the range's first (a referenced document from elsewhere)."""
+    moment = doc.get(time_field) if time_field else None
+    if isinstance(moment, datetime):
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if window[0] <= moment < window[1]:
+            return window[0] + (moment - window[0]) // WINDOW * WINDOW
+    return window[0]
+
+
 def _quarantine(
     conn: Connection,
     collection: str,
     rejects: Sequence[tuple[Document, str]],
-    window_start: datetime | None,
+    window: Window | None,
+    time_field: str | None = None,
     replace_scope: bool = True,
 ) -> None:
-    """Record rejected documents with their reason and original payload (one row per document)."""
+    """Record rejected documents with their reason, original payload and window (one row per document).
+
+    The rejects already recorded for the loaded windows are replaced (those recorded with no window when
+    `window` is None); each document is recorded under its own window (`_rejects_window`).
+    """
     if replace_scope:
-        if window_start is None:
+        if window is None:
             conn.execute(
                 "delete from raw.rejected_documents where collection = %s and window_start is null", (collection,)
             )
         else:
             conn.execute(
-                "delete from raw.rejected_documents where collection = %s and window_start = %s",
-                (collection, window_start),
+                "delete from raw.rejected_documents where collection = %s and window_start >= %s and window_start < %s",
+                (collection, *window),
             )
     if not rejects:
         return
@@ -150,7 +167,16 @@ def _quarantine(
                on conflict (collection, source_id) do update
                set reason = excluded.reason, payload = excluded.payload, window_start = excluded.window_start,
                    rejected_at = now(), _loaded_at = now()""",
-            [(collection, str(doc.get("_id")), reason, json_util.dumps(doc), window_start) for doc, reason in rejects],
+            [
+                (
+                    collection,
+                    str(doc.get("_id")),
+                    reason,
+                    json_util.dumps(doc),
+                    None if window is None else _rejects_window(doc, time_field, window),
+                )
+                for doc, reason in rejects
+            ],
         )
 
 
@@ -161,6 +187,7 @@ def _load_documents(
     docs: Sequence[Document],
     flatten: Callable[[Document], Row],
     window: Window | None,
+    time_field: str | None = None,
 ) -> LoadResult:
     started = time.monotonic()
     result = LoadResult()
@@ -168,7 +195,7 @@ def _load_documents(
     _create_staging(conn, table)
     _copy(conn, table, rows)
     result.rows[table.name] = _publish(conn, table, window)
-    _quarantine(conn, collection, rejects, window[0] if window else None)
+    _quarantine(conn, collection, rejects, window, time_field)
     result.rejected[collection] = len(rejects)
     result.seconds = time.monotonic() - started
     return result
@@ -194,12 +221,12 @@ def load_customers(mongo: Database, conn: Connection, window: Window) -> LoadRes
     referenced = mongo.orders.distinct("customer_id", {"ordered_at": {"$gte": window[0], "$lt": window[1]}})
     query = {"$or": [{"created_at": {"$gte": window[0], "$lt": window[1]}}, {"_id": {"$in": referenced}}]}
     docs = list(mongo.customers.find(query))
-    return _load_documents(conn, tables.CUSTOMERS, "customers", docs, customer_row, window)
+    return _load_documents(conn, tables.CUSTOMERS, "customers", docs, customer_row, window, "created_at")
 
 
 def load_price_events(mongo: Database, conn: Connection, window: Window) -> LoadResult:
     docs = list(mongo.price_events.find({"effective_at": {"$gte": window[0], "$lt": window[1]}}))
-    return _load_documents(conn, tables.PRICE_EVENTS, "price_events", docs, price_event_row, window)
+    return _load_documents(conn, tables.PRICE_EVENTS, "price_events", docs, price_event_row, window, "effective_at")
 
 
 # --- orders ------------------------------------------------------------------------------------------------
@@ -345,7 +372,7 @@ def load_orders(
                 after_batch(number)
     result.rows["orders"] = order_rows
     result.rows["order_items"] = line_rows
-    _quarantine(conn, "orders", rejects, window[0])
+    _quarantine(conn, "orders", rejects, window, "ordered_at")
     result.rejected["orders"] = len(rejects)
     result.seconds = time.monotonic() - started
     return result

@@ -1,8 +1,10 @@
 """Run the whole graph (or a part of it) over a range of windows, in a few single-run ranges, with progress.
 
-`make demo` and `shopease backfill` both come here. A range is cut into chunks of `SHOPEASE_BACKFILL_CHUNK_DAYS`;
-each chunk is ONE Dagster run over its windows (the assets' single-run backfill policies), so 90 days are three
-runs, not 720. Progress is printed per chunk: windows done / total, windows per minute, ETA.
+`make demo` and `shopease backfill` both come here. By default a range of any length is ONE Dagster run over its
+windows (the assets' single-run backfill policies): dbt builds once, and the stores stream the range in groups of
+windows, so memory stays flat however long it is. `SHOPEASE_BACKFILL_CHUNK_DAYS` > 0 cuts it into runs of that
+many days instead (each pays a dbt build). Progress is printed per run: windows done / total, windows per minute,
+ETA.
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ def parse_window(text: str, last_of_day: bool = False) -> datetime:
 
 
 def chunks(first: datetime, last: datetime, chunk_days: int) -> list[Chunk]:
-    """Consecutive ranges of at most ``chunk_days`` days covering the windows first..last (inclusive)."""
+    """Consecutive ranges of at most ``chunk_days`` days covering the windows first..last (inclusive); 0: one range."""
     if last < first:
         raise ValueError(f"the range ends ({last.isoformat()}) before it starts ({first.isoformat()})")
+    if chunk_days <= 0:
+        return [Chunk(first, last)]
     out, start, step = [], first, timedelta(days=chunk_days)
     while start <= last:
         end = min(start + step - timedelta(hours=3), last)

@@ -32,4 +32,16 @@ def window_starts(time_window: dg.TimeWindow) -> Iterator[datetime]:
         start += WINDOW
 
 
+def window_groups(time_window: dg.TimeWindow, windows_per_group: int) -> Iterator[tuple[datetime, datetime]]:
+    """Consecutive [start, end) ranges of at most `windows_per_group` windows covering a partition range.
+
+    A group is what a loader commits at once: its fixed costs (transaction, deletes, COPY set-up) are paid
+    once per group instead of once per window, and a failure leaves each group either as it was or complete.
+    """
+    starts = list(window_starts(time_window))
+    for first in range(0, len(starts), windows_per_group):
+        group = starts[first : first + windows_per_group]
+        yield group[0], group[-1] + WINDOW
+
+
 window_partitions = build_window_partitions(Settings.from_env())

@@ -19,7 +19,7 @@ from shopease_platform.services import mongodb, postgres, seaweedfs
 from shopease_platform.services.cloud import S3Endpoint, prepare_s3, s3_endpoint, s3_status
 from shopease_platform.services.probes import check_mongodb, check_postgres
 from shopease_platform.services.state import ServerRecord, ServiceError, StateFile
-from shopease_platform.settings import Settings, dbt_profile_env, redact, with_database
+from shopease_platform.settings import DAGSTER_RANGE_RUN_ENV, Settings, dbt_profile_env, redact, with_database
 
 WAREHOUSE_DATABASE = "shopease"
 DAGSTER_DATABASE = "dagster"
@@ -52,6 +52,7 @@ class Endpoints:
             "DAGSTER_HOME": str(settings.dagster_home),
             **dbt_profile_env(self.postgres_url),
             **(self.s3.as_env() if self.s3 else {}),
+            **DAGSTER_RANGE_RUN_ENV,
         }
 
 

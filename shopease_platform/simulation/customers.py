@@ -2,32 +2,30 @@
 
 A window's sign-ups (how many, where they live, how likely they come back) are numpy draws from the window's
 own stream, cheap enough to recompute for every earlier window. Identities (names, emails, street addresses)
-come from Faker, seeded per window, and are only produced when documents are written.
+are composed from Faker's data by customer id (`identities`), and are only produced when documents are written.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from faker import Faker
 
 from shopease_platform.simulation.config import SimulationConfig
 from shopease_platform.simulation.geography import POPULATION_WEIGHTS, STATE_CODES
-from shopease_platform.simulation.ids import customer_id
+from shopease_platform.simulation.identities import identities
+from shopease_platform.simulation.ids import CUSTOMER_ID
 from shopease_platform.simulation.windows import (
     STREAM_CUSTOMERS,
-    STREAM_IDENTITIES,
     WINDOW_SECONDS,
     rng_for,
     volume_multiplier,
     window_index,
     window_start_for,
 )
-
-_FAKER = Faker("en_US")
 
 
 @dataclass(frozen=True)
@@ -77,28 +75,40 @@ class ReturningPool:
 
 
 class _CohortHistory:
-    """Concatenated sign-ups of windows 0..n-1, grown on demand, so a window's pool is a prefix slice."""
+    """Concatenated sign-ups of windows 0..n-1, grown on demand, so a window's pool is a prefix slice.
+
+    Customer ``(window, seq)`` is row ``bounds[window] + seq``. `propensity` is every customer's own;
+    `returning` is zero for those who never order. Growth holds a lock and publishes `bounds` last, so a thread
+    that reads after `extend_to` returns always finds the rows it asked for.
+    """
 
     def __init__(self, config: SimulationConfig) -> None:
         self.config = config
+        self.lock = threading.Lock()
         self.bounds = np.zeros(1, dtype=np.int64)
         self.window = self.seq = self.state = self.offset = np.zeros(0, dtype=np.int64)
-        self.propensity = np.zeros(0)
+        self.propensity = self.returning = np.zeros(0)
 
     def extend_to(self, window: int) -> None:
-        built = len(self.bounds) - 1
-        if window <= built:
+        if window <= len(self.bounds) - 1:
             return
+        with self.lock:
+            built = len(self.bounds) - 1
+            if window > built:
+                self._append(built, window)
+
+    def _append(self, built: int, window: int) -> None:
         cohorts = [cohort(self.config, k) for k in range(built, window)]
         sizes = np.array([len(c) for c in cohorts], dtype=np.int64)
-        self.bounds = np.concatenate([self.bounds, self.bounds[-1] + np.cumsum(sizes)])
         self.window = np.concatenate([self.window, np.repeat(np.arange(built, window, dtype=np.int64), sizes)])
         self.seq = np.concatenate([self.seq, *[np.arange(len(c), dtype=np.int64) for c in cohorts]])
         self.state = np.concatenate([self.state, *[c.state for c in cohorts]])
         self.offset = np.concatenate([self.offset, *[c.created_offset for c in cohorts]])
-        self.propensity = np.concatenate(
-            [self.propensity, *[np.where(c.places_first_order, c.propensity, 0.0) for c in cohorts]]
+        self.propensity = np.concatenate([self.propensity, *[c.propensity for c in cohorts]])
+        self.returning = np.concatenate(
+            [self.returning, *[np.where(c.places_first_order, c.propensity, 0.0) for c in cohorts]]
         )
+        self.bounds = np.concatenate([self.bounds, self.bounds[-1] + np.cumsum(sizes)])
 
 
 @functools.lru_cache(maxsize=8)
@@ -116,51 +126,56 @@ def returning_pool(config: SimulationConfig, window: int) -> ReturningPool:
     age_days = ((window - windows) * WINDOW_SECONDS - history.offset[:size]) / 86400.0
     floor = truth.returning_recency_floor
     recency = floor + (1.0 - floor) * np.exp(-age_days / truth.returning_recency_days)
-    return ReturningPool(windows, history.seq[:size], history.state[:size], history.propensity[:size] * recency)
+    return ReturningPool(windows, history.seq[:size], history.state[:size], history.returning[:size] * recency)
 
 
-def _identity(fake: Faker, state: str, window: int, seq: int) -> dict:
-    first, last = fake.first_name(), fake.last_name()
-    try:
-        postal_code = fake.zipcode_in_state(state_abbr=state)
-    except (AttributeError, KeyError):
-        postal_code = fake.zipcode()
-    return {
-        "first_name": first,
-        "last_name": last,
-        "email": f"{first}.{last}.{window:x}{seq:03x}@{fake.safe_domain_name()}".lower(),
-        "phone": fake.numerify("(###) ###-####"),
-        "address": {"street": fake.street_address(), "city": fake.city(), "state": state, "postal_code": postal_code},
-    }
-
-
-@functools.lru_cache(maxsize=4096)
-def _window_customers(config: SimulationConfig, window: int) -> tuple[dict, ...]:
-    signups = cohort(config, window)
-    fake = _FAKER
-    fake.seed_instance(int(rng_for(config, STREAM_IDENTITIES, window).integers(0, 2**62)))
-    start = window_start_for(config, window)
-    documents = []
-    for seq in range(len(signups)):
-        document = {"_id": customer_id(window, seq)}
-        document.update(_identity(fake, STATE_CODES[int(signups.state[seq])], window, seq))
-        document["created_at"] = start + timedelta(seconds=int(signups.created_offset[seq]))
-        document["repeat_propensity"] = round(float(signups.propensity[seq]), 4)
-        documents.append(document)
-    return tuple(documents)
+def _documents(config: SimulationConfig, windows: np.ndarray, seqs: np.ndarray) -> list[dict]:
+    """Customer documents of ``(windows[i], seqs[i])``: sign-up facts from the cohorts, identity by id."""
+    history = _history(config)
+    history.extend_to(int(windows.max()) + 1 if len(windows) else 0)
+    rows = history.bounds[windows] + seqs
+    if len(rows) and np.any(seqs >= history.bounds[windows + 1] - history.bounds[windows]):
+        raise ValueError("a customer id names a sequence number its window never signed up")
+    states = history.state[rows]
+    who = identities(config.seed, windows, seqs, states)
+    created = (windows * WINDOW_SECONDS + history.offset[rows]).tolist()
+    start = config.start
+    return [
+        {
+            "_id": cid,
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": phone,
+            "address": {"street": street, "city": city, "state": STATE_CODES[state], "postal_code": postal_code},
+            "created_at": start + timedelta(seconds=seconds),
+            "repeat_propensity": round(propensity, 4),
+        }
+        for cid, first, last, email, phone, street, city, state, postal_code, seconds, propensity in zip(
+            CUSTOMER_ID.strings(windows, seqs),
+            who.first_name,
+            who.last_name,
+            who.email,
+            who.phone,
+            who.street,
+            who.city,
+            states.tolist(),
+            who.postal_code,
+            created,
+            history.propensity[rows].tolist(),
+            strict=True,
+        )
+    ]
 
 
 def customers_for_window(config: SimulationConfig, window_start: datetime) -> list[dict]:
     """Customer documents (address embedded) of everyone who signed up in this window."""
-    return [dict(d, address=dict(d["address"])) for d in _window_customers(config, window_index(config, window_start))]
+    window = window_index(config, window_start)
+    size = len(cohort(config, window))
+    return _documents(config, np.full(size, window, dtype=np.int64), np.arange(size, dtype=np.int64))
 
 
 def customer_documents(config: SimulationConfig, ids: list[str]) -> list[dict]:
     """The documents of the given customer ids, regenerated exactly from the window and sequence in the id."""
-    documents = []
-    for cid in ids:
-        _, window, seq = cid.split("-")
-        window_docs = _window_customers(config, int(window))
-        document = window_docs[int(seq)]
-        documents.append(dict(document, address=dict(document["address"])))
-    return documents
+    windows, seqs = CUSTOMER_ID.parse(ids)
+    return _documents(config, windows, seqs)

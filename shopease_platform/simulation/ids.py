@@ -7,6 +7,7 @@ bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,19 @@ class IdFormat:
         width = matrix.shape[1]
         return matrix.view(f"S{width}").ravel().astype(f"U{width}").tolist()
 
+    def parse(self, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The (window, seq) columns of formatted ids: vectorised when every id has the template's width."""
+        split = len(self.prefix) + self.window_digits
+        width = split + 1 + self.seq_digits
+        if not all(len(i) == width for i in ids):
+            pairs = [i[len(self.prefix) :].split("-") for i in ids]
+            return np.array([int(w) for w, _ in pairs], dtype=np.int64), np.array([int(s) for _, s in pairs], np.int64)
+        matrix = np.array(ids, dtype=f"S{width}").view(np.uint8).reshape(len(ids), width).astype(np.int64) - ord("0")
+        window_digits, seq_digits = matrix[:, len(self.prefix) : split], matrix[:, split + 1 :]
+        if ((window_digits < 0) | (window_digits > 9)).any() or ((seq_digits < 0) | (seq_digits > 9)).any():
+            raise ValueError(f"not ids of the form {self.template!r}: {list(ids[:3])}...")
+        return window_digits @ _powers(self.window_digits), seq_digits @ _powers(self.seq_digits)
+
     def ascii(self, windows: np.ndarray, seqs: np.ndarray) -> np.ndarray | None:
         """Row i is `format(windows[i], seqs[i])` as ASCII bytes; None when a number outgrows its digits
         (the formatted ids would then differ in width)."""
@@ -54,9 +68,12 @@ class IdFormat:
         return np.ascontiguousarray(np.hstack(parts))
 
 
+def _powers(width: int) -> np.ndarray:
+    return 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+
+
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (ord("0") + (values.astype(np.int64)[:, None] // powers) % 10).astype(np.uint8)
+    return (ord("0") + (values.astype(np.int64)[:, None] // _powers(width)) % 10).astype(np.uint8)
 
 
 ORDER_ID = IdFormat("O-", 6, 5)

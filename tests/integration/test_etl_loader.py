@@ -329,3 +329,24 @@ def test_servers_that_are_down_fail_fast_naming_them() -> None:
     with pytest.raises(ServiceError, match="SHOPEASE_MONGODB_URI"):
         MongoResource(uri="mongodb://127.0.0.1:1/?replicaSet=rs0", connect_timeout_s=1).get_database()
     assert time.monotonic() - started < 15
+
+
+def test_a_group_of_windows_loads_in_one_go_and_keeps_each_reject_in_its_window(
+    stores: tuple[Database, psycopg.Connection],
+) -> None:
+    """Three windows replaced at once: rejects are recorded under the window their order belongs to, and a
+    re-run of the group replaces the group's rejects (none left over, none doubled)."""
+    db, conn = stores
+    group = (T0 - timedelta(hours=3), T0 + timedelta(hours=6))
+    late = dict(_order(9000), _id="BAD-late", customer_id="C404", ordered_at=T0 + timedelta(hours=4))
+    early = dict(_order(9001), _id="BAD-early", items=[], ordered_at=T0 - timedelta(hours=2))
+    db.orders.insert_many([late, early])
+    for _ in range(2):
+        with conn.transaction():
+            result = loader.load_orders(db, conn, group)
+        assert (result.rows["orders"], result.rejected["orders"]) == (2500, 2)
+        rows = conn.execute(
+            "select source_id, window_start from raw.rejected_documents where collection = 'orders' order by 1"
+        ).fetchall()
+        assert rows == [("BAD-early", T0 - timedelta(hours=3)), ("BAD-late", T0 + timedelta(hours=3))]
+    assert reconcile_orders(db, conn, *group).passed
