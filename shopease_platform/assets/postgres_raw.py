@@ -55,7 +55,7 @@ def _over_range(
             return load(mongo.get_database(), conn, (window.start, window.end))
 
 
-@dg.asset(key=["raw", "products"], deps=[product_catalog, price_events], **COMMON)
+@dg.asset(key=["raw", "products"], deps=[product_catalog, price_events, raw_orders], **COMMON)
 def raw_products(mongo: MongoResource, postgres: PostgresResource) -> dg.MaterializeResult:
     """Products with their current price and stock, upserted by product_id."""
     started = time.monotonic()
