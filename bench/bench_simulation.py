@@ -31,6 +31,7 @@ from shopease_platform.mongo_store.order_windows import (
     simulate_window,
 )
 from shopease_platform.mongo_store.schema import ensure_schema
+from shopease_platform.settings import Settings
 from shopease_platform.simulation import (
     SimulationConfig,
     build_catalog,
@@ -55,7 +56,10 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=200_000, help="approximate orders over all benchmark windows")
     parser.add_argument("--windows", type=int, default=80, help="consecutive 3-hour windows")
     parser.add_argument(
-        "--orders-per-transaction", type=int, default=40_000, help="SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION"
+        "--orders-per-transaction",
+        type=int,
+        default=Settings.mongodb_orders_per_transaction,
+        help="SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION",
     )
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of both write paths; best counts")
     args = parser.parse_args()
