@@ -79,6 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     with bench_servers() as servers:
         client: pymongo.MongoClient = pymongo.MongoClient(servers.mongodb_uri, tz_aware=True)
+        client.drop_database("bench_report")  # a run stopped half-way leaves it behind on external servers
         db = client["bench_report"]
         started = time.perf_counter()
         orders = land_year(client, db, args.days)
@@ -132,6 +133,7 @@ def main() -> int:
                 f"  {name:<12} {stats['count']:>10,} documents  {data:8.1f} MiB data  {stored:7.1f} MiB stored  "
                 f"{indexes:7.1f} MiB indexes"
             )
+        client.drop_database("bench_report")
         client.close()
     return 0
 
