@@ -56,13 +56,18 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 def _mongo_report(args: argparse.Namespace, settings: Settings) -> int:
     import pymongo
 
+    from shopease_platform.mongo_store.analyses import lookup_indexes
     from shopease_platform.mongo_store.reports import all_reports, render
 
     endpoints = ServiceManager(settings).endpoints()
     client: pymongo.MongoClient = pymongo.MongoClient(endpoints.mongodb_uri, tz_aware=True)
     try:
-        for report in all_reports(client[settings.mongodb_database]):
+        db = client[settings.mongodb_database]
+        for report in all_reports(db):
             print(render(report) + "\n")
+        if args.explain:
+            for name, indexes in lookup_indexes(db).items():
+                print(f"{name}: $lookup uses {', '.join(indexes) or 'no index (collection scan)'}")
     finally:
         client.close()
     return 0
@@ -87,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, help="last window (inclusive): 2026-10-30 or 2026-10-30-21:00")
     backfill.set_defaults(handler=_backfill)
 
-    report = commands.add_parser("mongo-report", help="five business answers straight from MongoDB")
+    report = commands.add_parser("mongo-report", help="the MongoDB brief's analyses, straight from MongoDB")
+    report.add_argument("--explain", action="store_true", help="also show the indexes the $lookup stages use")
     report.set_defaults(handler=_mongo_report)
     return parser
 

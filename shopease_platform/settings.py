@@ -77,7 +77,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION",
-        "40000",
+        "15000",
         "Orders after which a MongoDB transaction of consecutive windows commits (whole windows only).",
     ),
     Setting("SHOPEASE_ETL_BATCH_SIZE", "10000", "Documents read, validated and copied per batch by the loader."),
@@ -269,7 +269,7 @@ class Settings:
     connect_timeout_s: int
     etl_batch_size: int = 10_000
     etl_windows_per_transaction: int = 240
-    mongodb_orders_per_transaction: int = 40_000
+    mongodb_orders_per_transaction: int = 15_000
     max_reject_share: float = 0.01
     freshness_limit_minutes: int = 210
     sensor_poll_seconds: float = 5.0
@@ -319,7 +319,7 @@ class Settings:
             etl_batch_size=_read_int(env, "SHOPEASE_ETL_BATCH_SIZE", "10000", minimum=1),
             etl_windows_per_transaction=_read_int(env, "SHOPEASE_ETL_WINDOWS_PER_TRANSACTION", "240", minimum=1),
             mongodb_orders_per_transaction=_read_int(
-                env, "SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION", "40000", minimum=1
+                env, "SHOPEASE_MONGODB_ORDERS_PER_TRANSACTION", "15000", minimum=1
             ),
             max_reject_share=_read_float(env, "SHOPEASE_MAX_REJECT_SHARE", "0.01", maximum=1),
             freshness_limit_minutes=_read_int(env, "SHOPEASE_FRESHNESS_LIMIT_MINUTES", "210", minimum=1),

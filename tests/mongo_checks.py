@@ -16,3 +16,9 @@ def assert_stock_reconciles(db: Database) -> None:
     for product in db.products.find():
         pid = product["_id"]
         assert product["stock"] == product["initial_stock"] + restocked.get(pid, 0) - ordered.get(pid, 0), pid
+
+
+def collection_checksum(db: Database, collection: str) -> tuple[int, str]:
+    """Document count and MongoDB's own md5 of the collection's contents (`dbHash`)."""
+    hashed = db.command("dbHash", collections=[collection])
+    return db[collection].count_documents({}), hashed["collections"].get(collection, "")

@@ -60,7 +60,7 @@ def _over_range(
     return total
 
 
-@dg.asset(key=["raw", "products"], deps=[product_catalog, price_events], **COMMON)
+@dg.asset(key=["raw", "products"], deps=[product_catalog, price_events, raw_orders], **COMMON)
 def raw_products(mongo: MongoResource, postgres: PostgresResource) -> dg.MaterializeResult:
     """Products with their current price and stock, upserted by product_id."""
     started = time.monotonic()

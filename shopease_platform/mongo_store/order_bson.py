@@ -6,13 +6,15 @@ all orders with the same number of lines have the same byte layout, and each suc
 (a row per order) whose fields are written as column slices. The bytes are exactly what `bson.encode` makes
 of the dicts `orders_for_window` returns (a unit test compares them window by window); when a window does not
 fit the layout (ids of different widths, a quantity beyond int32, more than 10 lines), `encode_orders` returns
-None and the caller encodes the dicts instead.
+None and the caller encodes the dicts instead. The window's `order_items` documents, one per line, are
+encoded the same way (`encode_order_items`).
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -100,13 +102,19 @@ def _le(values: np.ndarray, dtype: str) -> np.ndarray:
     return array.view(np.uint8).reshape(len(array), array.dtype.itemsize)
 
 
-def encode_orders(
-    columns: OrderColumns, store_ids: Sequence[str], product_ids: Sequence[str], totals: np.ndarray
-) -> list[bytes] | None:
-    """One BSON document per order, identical to encoding `orders_for_window`'s dicts; None if the layout differs."""
-    n = len(columns)
-    if n == 0:
-        return []
+@dataclass(frozen=True)
+class _Ids:
+    """The window's ids as fixed-width ASCII matrices, and each order's time in BSON milliseconds."""
+
+    orders: np.ndarray
+    customers: np.ndarray
+    stores: np.ndarray
+    products: np.ndarray
+    ordered_at: np.ndarray
+
+
+def _fixed_layout_ids(columns: OrderColumns, store_ids: Sequence[str], product_ids: Sequence[str]) -> _Ids | None:
+    """The ids every fixed layout needs, or None when the window does not fit one."""
     counts = np.diff(columns.line_offsets)
     quantity = columns.quantity
     if counts.max() > _MAX_LINES or quantity.min() < _INT32_RANGE[0] or quantity.max() > _INT32_RANGE[1]:
@@ -115,9 +123,25 @@ def encode_orders(
     stores, products = _fixed_width(store_ids), _fixed_width(product_ids)
     if order_ids is None or customer_ids is None or stores is None or products is None:
         return None
-    layout = _Layout(order_ids.shape[1], customer_ids.shape[1], stores.shape[1], products.shape[1])
     start_ms = round(columns.window_start.timestamp() * 1000)
-    ordered_at = start_ms + columns.ordered_offset * 1000
+    return _Ids(order_ids, customer_ids, stores, products, start_ms + columns.ordered_offset * 1000)
+
+
+def encode_orders(
+    columns: OrderColumns, store_ids: Sequence[str], product_ids: Sequence[str], totals: np.ndarray
+) -> list[bytes] | None:
+    """One BSON document per order, identical to encoding `orders_for_window`'s dicts; None if the layout differs."""
+    n = len(columns)
+    if n == 0:
+        return []
+    ids = _fixed_layout_ids(columns, store_ids, product_ids)
+    if ids is None:
+        return None
+    counts = np.diff(columns.line_offsets)
+    quantity = columns.quantity
+    order_ids, customer_ids, stores, products = ids.orders, ids.customers, ids.stores, ids.products
+    layout = _Layout(order_ids.shape[1], customer_ids.shape[1], stores.shape[1], products.shape[1])
+    ordered_at = ids.ordered_at
     head, line, tail = len(layout.head), len(layout.line), len(layout.tail)
 
     documents: list[bytes] = [b""] * n
@@ -152,4 +176,64 @@ def encode_orders(
         data = rows.tobytes()
         for k, i in enumerate(which.tolist()):
             documents[i] = data[k * size : (k + 1) * size]
+    return documents
+
+
+class _LineLayout:
+    """Byte offsets of every field of an `order_items` document; `suffix` (`-<line_number>`) ends its `_id`."""
+
+    def __init__(self, order_id: int, customer_id: int, store_id: int, product_id: int, suffix: str) -> None:
+        line = _Bytes()
+        line.skip(4)
+        self.line_id = line.string("_id", order_id + len(suffix))
+        self.order_id = line.string("order_id", order_id)
+        self.customer_id = line.string("customer_id", customer_id)
+        self.store_id = line.string("store_id", store_id)
+        self.ordered_at = line.field(b"\x09", "ordered_at", 8)
+        self.line_number = line.field(b"\x10", "line_number", 4)
+        self.product_id = line.string("product_id", product_id)
+        self.quantity = line.field(b"\x10", "quantity", 4)
+        self.unit_price = line.field(b"\x01", "unit_price", 8)
+        line.data += b"\x00"
+        line.data[:4] = struct.pack("<i", len(line.data))
+        line.data[self.line_id + order_id : self.line_id + order_id + len(suffix)] = suffix.encode()
+        self.template = line.template()
+
+
+def encode_order_items(
+    columns: OrderColumns, store_ids: Sequence[str], product_ids: Sequence[str]
+) -> list[bytes] | None:
+    """One BSON `order_items` document per line, identical to encoding `order_items.line_documents` of the
+    window's order dicts; None if the layout differs (the caller then derives them from the dicts).
+
+    Lines in the same position of their order share a layout (the `-<line_number>` suffix of the `_id` is
+    fixed), so each position is one 2-D array, as in `encode_orders`.
+    """
+    if len(columns) == 0:
+        return []
+    ids = _fixed_layout_ids(columns, store_ids, product_ids)
+    if ids is None:
+        return None
+    counts = np.diff(columns.line_offsets)
+    widths = (ids.orders.shape[1], ids.customers.shape[1], ids.stores.shape[1], ids.products.shape[1])
+    documents: list[bytes] = [b""] * len(columns.product)
+    for position in range(int(counts.max())):
+        which = np.flatnonzero(counts > position)
+        index = columns.line_offsets[which] + position
+        layout = _LineLayout(*widths, suffix=f"-{position + 1}")
+        size = len(layout.template)
+        rows = np.empty((len(which), size), np.uint8)
+        rows[:] = layout.template
+        rows[:, layout.line_id :][:, : widths[0]] = ids.orders[which]
+        rows[:, layout.order_id :][:, : widths[0]] = ids.orders[which]
+        rows[:, layout.customer_id :][:, : widths[1]] = ids.customers[which]
+        rows[:, layout.store_id :][:, : widths[2]] = ids.stores[columns.store[which]]
+        rows[:, layout.ordered_at :][:, :8] = _le(ids.ordered_at[which], "<i8")
+        rows[:, layout.line_number :][:, :4] = _le(np.full(len(which), position + 1), "<i4")
+        rows[:, layout.product_id :][:, : widths[3]] = ids.products[columns.product[index]]
+        rows[:, layout.quantity :][:, :4] = _le(columns.quantity[index], "<i4")
+        rows[:, layout.unit_price :][:, :8] = _le(columns.unit_price[index], "<f8")
+        data = rows.tobytes()
+        for k, j in enumerate(index.tolist()):
+            documents[j] = data[k * size : (k + 1) * size]
     return documents

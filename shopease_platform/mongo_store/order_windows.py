@@ -21,7 +21,7 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from shopease_platform.mongo_store.order_bson import encode_orders
+from shopease_platform.mongo_store.order_bson import encode_order_items, encode_orders
 from shopease_platform.mongo_store.writer import Document, WindowDocuments, insert_missing, write_windows
 from shopease_platform.prefetch import Prefetch
 from shopease_platform.simulation import (
@@ -108,13 +108,15 @@ def land_order_windows(
 
 
 def simulate_window(config: SimulationConfig, window_start: datetime) -> SimulatedWindow:
-    """The window's orders as BSON encoded from columns (dicts only when the fast layout does not apply)."""
+    """The window's orders and their `order_items` lines as BSON encoded from columns (dicts only when the fast
+    layout does not apply)."""
     columns = order_columns_for_window(config, window_start)
     product_ids = build_catalog(config).product_ids
     totals = columns.order_totals()
     restocks = restocks_for_window(config, window_start)
     encoded = encode_orders(columns, store_ids(config), product_ids, totals)
-    if encoded is None:
+    lines = encode_order_items(columns, store_ids(config), product_ids) if encoded is not None else None
+    if encoded is None or lines is None:
         documents = WindowDocuments.from_orders(
             orders_for_window(config, window_start), restocks, window_start + WINDOW
         )
@@ -122,7 +124,8 @@ def simulate_window(config: SimulationConfig, window_start: datetime) -> Simulat
         sold = np.bincount(columns.product, weights=columns.quantity, minlength=len(product_ids))
         units = Counter({product_ids[p]: int(sold[p]) for p in np.flatnonzero(sold).tolist()})
         orders = [RawBSONDocument(document) for document in encoded]
-        documents = WindowDocuments(columns.order_ids(), orders, restocks, window_start + WINDOW, units)
+        items = [RawBSONDocument(document) for document in lines]
+        documents = WindowDocuments(columns.order_ids(), orders, restocks, window_start + WINDOW, units, items)
     return SimulatedWindow(documents, columns.distinct_customer_ids(), len(columns.product), float(np.sum(totals)))
 
 

@@ -1,7 +1,9 @@
-"""Collections, indexes and the `order_items` view of the raw store (database `shopease` by default).
+"""Collections, indexes and validators of the raw store (database `shopease` by default).
 
 `_id` is each collection's unique id; the extra indexes serve the ETL's window scans (`orders.ordered_at`) and
-the line-level and customer queries of the reports.
+the `$lookup`s of the reports: `order_items.product_id` from `products`, `orders.customer_id` from `customers`.
+`order_items` holds each order's lines as documents of their own (`order_items.py`); databases from before,
+where it was a view over `orders`, are migrated on the first call.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-COLLECTIONS = ("products", "stores", "customers", "price_events", "orders", "restocks")
+from shopease_platform.mongo_store.contracts import ensure_validators, validator_options
+
+COLLECTIONS = ("products", "stores", "customers", "price_events", "orders", "order_items", "restocks")
 
 INDEXES: dict[str, list[IndexModel]] = {
     "products": [IndexModel([("sku", ASCENDING)], unique=True), IndexModel([("category", ASCENDING)])],
@@ -24,10 +28,15 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("customer_id", ASCENDING)]),
         IndexModel([("items.product_id", ASCENDING)]),
     ],
+    "order_items": [
+        IndexModel([("product_id", ASCENDING)]),
+        IndexModel([("order_id", ASCENDING)]),
+        IndexModel([("ordered_at", ASCENDING)]),
+    ],
     "restocks": [IndexModel([("product_id", ASCENDING)]), IndexModel([("restocked_at", ASCENDING)])],
 }
 
-ORDER_ITEMS_PIPELINE: list[dict[str, Any]] = [
+LINES_OF_ORDERS: list[dict[str, Any]] = [
     {"$unwind": "$items"},
     {
         "$project": {
@@ -40,30 +49,36 @@ ORDER_ITEMS_PIPELINE: list[dict[str, Any]] = [
             "product_id": "$items.product_id",
             "quantity": "$items.quantity",
             "unit_price": "$items.unit_price",
-            "line_revenue": {"$round": [{"$multiply": ["$items.quantity", "$items.unit_price"]}, 2]},
         }
     },
 ]
+"""`order_items` documents derived from `orders` on the server (the migration from the view uses it)."""
 
 
 def ensure_schema(db: Database) -> None:
-    """Create collections, indexes and the read-only `order_items` view; safe to call on every run.
+    """Create collections (with their validators), indexes, and put the contracts in force; safe on every run.
 
     Collections are created up front because MongoDB cannot create a collection inside a transaction on
     every version, and the order writer runs in one.
     """
-    existing = set(db.list_collection_names())
+    existing = {info["name"]: info["type"] for info in db.list_collections()}
+    if existing.get("order_items") == "view":
+        db.drop_collection("order_items")
+        _create(db, "order_items")
+        existing["order_items"] = "collection"
+        db.order_items.create_indexes(INDEXES["order_items"])
+        merge = {"$merge": {"into": "order_items", "whenMatched": "keepExisting"}}
+        db.orders.aggregate([*LINES_OF_ORDERS, merge], bypassDocumentValidation=True)  # the ETL judges old orders
     for name in COLLECTIONS:
         if name not in existing:
-            try:
-                db.create_collection(name)
-            except OperationFailure as error:
-                if error.code != 48:  # NamespaceExists: created concurrently
-                    raise
+            _create(db, name)
         db[name].create_indexes(INDEXES[name])
-    if "order_items" not in existing:
-        try:
-            db.command("create", "order_items", viewOn="orders", pipeline=ORDER_ITEMS_PIPELINE)
-        except OperationFailure as error:
-            if error.code != 48:
-                raise
+    ensure_validators(db)
+
+
+def _create(db: Database, name: str) -> None:
+    try:
+        db.create_collection(name, **validator_options(name))
+    except OperationFailure as error:
+        if error.code != 48:  # NamespaceExists: created concurrently
+            raise

@@ -3,7 +3,9 @@
 Dimensions (products, stores, customers, price events) are upserted by `_id`: writing the same document twice
 changes nothing. A window's orders, restocks and the stock movements they cause commit together in one
 multi-document transaction, and only documents not already present move stock, so re-running a window never
-decrements stock twice and an aborted transaction leaves neither orders nor stock changed.
+decrements stock twice and an aborted transaction leaves neither orders nor stock changed. Each new order's
+lines go to `order_items` in the same transaction, so the two collections never disagree; a document the
+collection's validator refuses aborts the transaction with `DocumentRefused`.
 
 Stock reconciles by construction: `stock = initial_stock + sum(restocks) - sum(ordered quantity)`.
 """
@@ -22,6 +24,9 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from shopease_platform.mongo_store.contracts import refusals_explained
+from shopease_platform.mongo_store.order_items import line_documents
 
 Document = dict[str, Any]
 _BATCH = 5_000
@@ -115,7 +120,8 @@ class WindowDocuments:
 
     `order_ids` lists the orders' ids in order, so the writer never decodes a BSON order to find one.
     `units_ordered`, when given, is what the orders sell per product (a producer thread can count it while the
-    writer waits on the server); otherwise the writer counts it.
+    writer waits on the server); otherwise the writer counts it. `order_items`, when given, is the orders' lines
+    as `order_items` documents (BSON encoded alongside the orders); otherwise the writer derives them.
     """
 
     order_ids: Sequence[str]
@@ -123,6 +129,7 @@ class WindowDocuments:
     restocks: Sequence[Document]
     window_end: datetime
     units_ordered: Counter[str] | None = None
+    order_items: Sequence[Document | RawBSONDocument] | None = None
 
     @classmethod
     def from_orders(
@@ -239,11 +246,26 @@ def _insert_new_orders(db: Database, session: ClientSession, window: WindowDocum
     else:
         units = window.units_ordered if window.units_ordered is not None else _units_ordered(inserts)
     for start in range(0, len(inserts), _BATCH):
-        db.orders.insert_many(inserts[start : start + _BATCH], ordered=False, session=session)
+        with refusals_explained("orders"):
+            db.orders.insert_many(inserts[start : start + _BATCH], ordered=False, session=session)
+    _insert_order_items(db, session, inserts, window.order_items if not present else None)
     moves.by_product.subtract(units)
     moves.orders_inserted += len(inserts)
     moves.orders_present += len(present)
     moves.units_ordered += sum(units.values())
+
+
+def _insert_order_items(
+    db: Database,
+    session: ClientSession,
+    orders: Sequence[Document | RawBSONDocument],
+    encoded: Sequence[Document | RawBSONDocument] | None,
+) -> None:
+    """Insert the lines of the orders just inserted into `order_items`: `encoded` when given, else derived."""
+    lines = encoded if encoded is not None else line_documents(orders)
+    for start in range(0, len(lines), _BATCH):
+        with refusals_explained("order_items"):
+            db.order_items.insert_many(lines[start : start + _BATCH], ordered=False, session=session)
 
 
 def _units_ordered(orders: Iterable[Document | RawBSONDocument]) -> Counter[str]:

@@ -18,7 +18,7 @@ class MongoResource(dg.ConfigurableResource):
     uri: str
     database: str = "shopease"
     connect_timeout_s: int = 5
-    orders_per_transaction: int = 40_000
+    orders_per_transaction: int = 15_000
     setting_name: str = "SHOPEASE_MONGODB_URI"
 
     _client: pymongo.MongoClient | None = PrivateAttr(default=None)

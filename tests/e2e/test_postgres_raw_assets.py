@@ -73,7 +73,9 @@ def test_malformed_orders_are_quarantined_and_flagged(services: Endpoints, platf
         {**good, "_id": "BAD-PRODUCT", "ordered_at": at, "items": [{**good["items"][0], "product_id": "P99999"}]},
         {**good, "_id": "BAD-CUSTOMER", "ordered_at": at, "customer_id": "C-nobody"},
     ]
-    db.orders.insert_many(broken)
+    with pytest.raises(pymongo.errors.WriteError, match="Document failed validation"):
+        db.orders.insert_one(broken[0])  # a zero quantity breaks the orders validator
+    db.orders.insert_many(broken, bypass_document_validation=True)  # as a tool that bypasses it would write them
     before = _checksums(platform.postgres_url)
 
     result = platform.materialize_windows(FIRST, FIRST)

@@ -1,4 +1,5 @@
-"""The raw store against the real replica set: indexes, idempotent transactional writes, change streams."""
+"""The raw store against the real replica set: indexes, validators, idempotent transactional writes of orders and
+their `order_items` lines, change streams."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 from pymongo.database import Database
 
 from shopease_platform.mongo_store.change_stream import ResumeTokenInvalid, poll_new_orders
-from shopease_platform.mongo_store.schema import ensure_schema
+from shopease_platform.mongo_store.contracts import DocumentRefused, refusal_message
+from shopease_platform.mongo_store.schema import LINES_OF_ORDERS, ensure_schema
 from shopease_platform.mongo_store.writer import apply_price_events, write_window
-from tests.mongo_checks import assert_stock_reconciles
+from tests.mongo_checks import assert_stock_reconciles, collection_checksum
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -28,8 +30,9 @@ def db(client: pymongo.MongoClient, request: pytest.FixtureRequest) -> Iterator[
     ensure_schema(database)
     database.products.insert_many(
         [
-            {"_id": f"P{i}", "sku": f"SKU{i}", "name": f"p{i}", "category": "Toys", "price": 10.0,
-             "initial_stock": 100, "stock": 100, "price_effective_at": T0 - timedelta(days=1), "updated_at": T0}
+            {"_id": f"P{i}", "sku": f"SKU{i}", "name": f"p{i}", "category": "Toys", "base_price": 10.0,
+             "price": 10.0, "initial_stock": 100, "stock": 100, "reorder_point": 10, "launched_at": T0,
+             "price_effective_at": T0 - timedelta(days=1), "updated_at": T0}
             for i in range(3)
         ]
     )  # fmt: skip
@@ -59,20 +62,36 @@ def _stock(db: Database) -> dict[str, int]:
 
 
 def test_window_query_uses_the_ordered_at_index(db: Database) -> None:
-    db.orders.insert_many([_order(n, minute=n) for n in range(50)])
+    db.orders.insert_many([_order(n, minute=n, P0=1) for n in range(50)])
     plan = db.orders.find({"ordered_at": {"$gte": T0, "$lt": T0 + timedelta(hours=3)}}).explain()
     winning = str(plan["queryPlanner"]["winningPlan"])
     assert "IXSCAN" in winning and "ordered_at_1" in winning
     assert {"customer_id_1", "items.product_id_1", "ordered_at_1"} <= set(db.orders.index_information())
 
 
-def test_order_items_view_unwinds_lines(db: Database) -> None:
-    db.orders.insert_one(_order(1, P0=2, P1=1))
+def test_order_items_hold_each_line_with_its_order(client: pymongo.MongoClient, db: Database) -> None:
+    write_window(client, db, [_order(1, P0=2, P1=1)], [], T0 + timedelta(hours=3))
     lines = list(db.order_items.find().sort("line_number"))
-    assert [(line["order_id"], line["product_id"], line["line_revenue"]) for line in lines] == [
-        ("O-1", "P0", 20.0),
-        ("O-1", "P1", 10.0),
+    assert [(line["_id"], line["order_id"], line["product_id"], line["quantity"]) for line in lines] == [
+        ("O-1-1", "O-1", "P0", 2),
+        ("O-1-2", "O-1", "P1", 1),
     ]
+    assert {"product_id_1", "order_id_1", "ordered_at_1"} <= set(db.order_items.index_information())
+    assert db.command("listCollections", filter={"name": "order_items"})["cursor"]["firstBatch"][0]["type"] == (
+        "collection"
+    )
+
+
+def test_an_order_items_view_of_an_earlier_layout_becomes_the_collection(client: pymongo.MongoClient) -> None:
+    name = "store_view_migration"
+    client.drop_database(name)
+    db = client[name]
+    db.orders.insert_many([_order(1, P0=2, P1=1), _order(2, P2=3)])
+    db.command("create", "order_items", viewOn="orders", pipeline=LINES_OF_ORDERS)
+    ensure_schema(db)
+    assert sorted(db.order_items.distinct("_id")) == ["O-1-1", "O-1-2", "O-2-1"]
+    assert "product_id_1" in db.order_items.index_information()
+    client.drop_database(name)
 
 
 def test_rewriting_a_window_is_idempotent(client: pymongo.MongoClient, db: Database) -> None:
@@ -87,6 +106,18 @@ def test_rewriting_a_window_is_idempotent(client: pymongo.MongoClient, db: Datab
     assert _stock(db) == {"P0": 97, "P1": 99, "P2": 107}
 
 
+def test_rewriting_a_window_leaves_order_items_identical(client: pymongo.MongoClient, db: Database) -> None:
+    orders = [_order(n, minute=n, P0=1 + n % 3, P1=1) for n in range(40)]
+    write_window(client, db, orders, [], T0 + timedelta(hours=3))
+    first = collection_checksum(db, "order_items")
+    assert first[0] == 80
+    for _ in range(2):
+        write_window(client, db, orders, [], T0 + timedelta(hours=3))
+        assert collection_checksum(db, "order_items") == first
+    write_window(client, db, [*orders, _order(99, P2=1)], [], T0 + timedelta(hours=3))  # one late order joins
+    assert collection_checksum(db, "order_items")[0] == 81
+
+
 def test_aborted_transaction_changes_nothing(client: pymongo.MongoClient, db: Database) -> None:
     def fail() -> None:
         raise RuntimeError("injected failure after the orders were written")
@@ -94,8 +125,49 @@ def test_aborted_transaction_changes_nothing(client: pymongo.MongoClient, db: Da
     orders = [_order(n, minute=n, P0=1, P1=2) for n in range(20)]
     with pytest.raises(RuntimeError, match="injected"):
         write_window(client, db, orders, [], T0 + timedelta(hours=3), fail_after_orders=fail)
-    assert db.orders.count_documents({}) == 0
+    assert db.orders.count_documents({}) == 0 and db.order_items.count_documents({}) == 0
     assert _stock(db) == {"P0": 100, "P1": 100, "P2": 100}
+
+
+def test_a_document_the_validator_refuses_aborts_the_whole_window(client: pymongo.MongoClient, db: Database) -> None:
+    orders = [_order(n, minute=n, P0=1) for n in range(10)]
+    orders[7]["items"][0]["quantity"] = 0
+    with pytest.raises(DocumentRefused, match=r"orders: document 'O-7' refused.*items\.0\.quantity: minimum"):
+        write_window(client, db, orders, [], T0 + timedelta(hours=3))
+    assert db.orders.count_documents({}) == 0 and db.order_items.count_documents({}) == 0
+    assert _stock(db) == {"P0": 100, "P1": 100, "P2": 100}
+
+
+@pytest.mark.parametrize(
+    ("collection", "document", "rule"),
+    [
+        ("orders", {**_order(1, P0=1), "ordered_at": "2026-03-01T06:00:00"}, "ordered_at: bsonType"),
+        ("orders", {**_order(1), "items": []}, "items: minItems"),
+        ("order_items", {"_id": "O-1-1", "order_id": "O-1", "product_id": "P0"}, "required (missing"),
+        ("customers", {"_id": "C-1", "first_name": "A", "last_name": "B", "email": "a@b", "created_at": T0,
+                       "repeat_propensity": 0.1, "address": {"state": "California"}}, "address.state: maxLength"),
+        ("products", {"_id": "P9", "sku": "S9", "name": "n", "category": "Toys", "base_price": 1.0, "price": -1.0,
+                      "initial_stock": 1, "stock": 1, "reorder_point": 1, "launched_at": T0, "updated_at": T0},
+         "price: minimum"),
+    ],
+    ids=["string-time", "no-lines", "line-missing-fields", "long-state", "negative-price"],
+)  # fmt: skip
+def test_validators_refuse_with_mongodbs_message_and_bypass_admits(
+    db: Database, collection: str, document: dict[str, Any], rule: str
+) -> None:
+    with pytest.raises(pymongo.errors.WriteError, match="Document failed validation") as refused:
+        db[collection].insert_one(document)
+    assert rule in refusal_message(collection, refused.value.details)
+    assert db[collection].count_documents({"_id": document["_id"]}) == 0
+    db[collection].insert_one(document, bypass_document_validation=True)
+    assert db[collection].count_documents({"_id": document["_id"]}) == 1
+
+
+def test_a_relaxed_validator_is_put_back_in_force(db: Database) -> None:
+    db.command("collMod", "orders", validationAction="warn")
+    ensure_schema(db)
+    options = db.command("listCollections", filter={"name": "orders"})["cursor"]["firstBatch"][0]["options"]
+    assert options["validationAction"] == "error" and options["validationLevel"] == "strict"
 
 
 def test_stock_reconciles_after_interleaved_writers(client: pymongo.MongoClient, db: Database) -> None:

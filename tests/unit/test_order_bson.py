@@ -9,7 +9,8 @@ import bson
 import numpy as np
 import pytest
 
-from shopease_platform.mongo_store.order_bson import encode_orders
+from shopease_platform.mongo_store.order_bson import encode_order_items, encode_orders
+from shopease_platform.mongo_store.order_items import line_documents
 from shopease_platform.simulation import SimulationConfig, build_catalog, order_columns_for_window, orders_for_window
 from shopease_platform.simulation.ids import CUSTOMER_ID, ORDER_ID
 from shopease_platform.simulation.stores import store_ids
@@ -39,6 +40,26 @@ def test_columns_encode_to_the_same_bytes_as_the_documents(config: SimulationCon
         assert _encode(config, columns) == expected, window_start
 
 
+def test_columns_encode_order_items_to_the_same_bytes_as_the_line_documents() -> None:
+    config = SimulationConfig(seed=11, start=START, base_orders_per_window=900.0)
+    for window_start in (START, START + timedelta(hours=3) * 2_600):
+        columns = order_columns_for_window(config, window_start)
+        lines = line_documents(orders_for_window(config, window_start))
+        assert len(lines) == len(columns.product) > len(columns)
+        encoded = encode_order_items(columns, store_ids(config), build_catalog(config).product_ids)
+        assert encoded == [bson.encode(line) for line in lines], window_start
+
+
+def test_a_ten_line_order_encodes_its_two_digit_line_ids() -> None:
+    config = SimulationConfig(seed=7, n_products=600, start=START)
+    columns = _single_order(order_columns_for_window(config, START + timedelta(days=40)), lines=10)
+    products = build_catalog(config).product_ids
+    (order,) = [bson.decode(raw) for raw in _encode(config, columns)]
+    lines = line_documents([order])
+    assert lines[-1]["_id"] == f"{order['_id']}-10"
+    assert encode_order_items(columns, store_ids(config), products) == [bson.encode(line) for line in lines]
+
+
 def test_layouts_it_cannot_reproduce_fall_back_to_none() -> None:
     config = SimulationConfig(seed=7, n_products=600, start=START)
     columns = order_columns_for_window(config, START + timedelta(days=40))
@@ -46,19 +67,25 @@ def test_layouts_it_cannot_reproduce_fall_back_to_none() -> None:
     product_ids[int(columns.product[0])] += "-X"  # one id wider than the rest
     assert _encode(config, columns, product_ids) is None
 
-    one_long_order = dataclasses.replace(
+    one_long_order = _single_order(columns, lines=11)
+    assert _encode(config, one_long_order) is None
+    assert encode_order_items(one_long_order, store_ids(config), build_catalog(config).product_ids) is None
+
+
+def _single_order(columns, lines: int):
+    """The window's first order alone, with `lines` lines (products are distinct as long as the first are)."""
+    return dataclasses.replace(
         columns,
         customer_window=columns.customer_window[:1],
         customer_seq=columns.customer_seq[:1],
         store=columns.store[:1],
         state=columns.state[:1],
         ordered_offset=columns.ordered_offset[:1],
-        line_offsets=np.array([0, 11]),
-        product=np.resize(columns.product, 11),
-        quantity=np.resize(columns.quantity, 11),
-        unit_price=np.resize(columns.unit_price, 11),
+        line_offsets=np.array([0, lines]),
+        product=np.arange(lines) + 1,
+        quantity=np.resize(columns.quantity, lines),
+        unit_price=np.resize(columns.unit_price, lines),
     )
-    assert _encode(config, one_long_order) is None
 
 
 def test_id_columns_match_single_ids_and_survive_overflow() -> None:

@@ -1,0 +1,208 @@
+"""The MongoDB brief's analyses, in the brief's own pipeline shapes, returning data (`shopease mongo-report`
+renders it; the cross-check tests compare it with the SQL marts).
+
+Shapes: revenue by category starts at `products` and `$lookup`s each product's lines in `order_items`
+(index `product_id`), then `$unwind`, `$group` by category, `$sort`; the top customer and the inactive
+customers start at `customers` and `$lookup` their orders (index `orders.customer_id`). Money is summed in
+whole cents (`quantity * unit_price` rounded to the cent per line, as the ETL stores `line_revenue`), so every
+figure equals the warehouse's `numeric` sums exactly; it is returned as `Decimal`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pymongo.database import Database
+
+Pipeline = list[dict[str, Any]]
+TOP_SHARE = 0.05
+
+
+def line_cents(prefix: str = "$") -> dict[str, Any]:
+    """A line's revenue in whole cents: `round(quantity * unit_price * 100)` as a 64-bit integer."""
+    product = {"$multiply": [f"{prefix}quantity", f"{prefix}unit_price", 100]}
+    return {"$toLong": {"$round": [product, 0]}}
+
+
+def money(cents: int) -> Decimal:
+    return Decimal(int(cents)).scaleb(-2)
+
+
+REVENUE_BY_CATEGORY: Pipeline = [
+    {"$lookup": {"from": "order_items", "localField": "_id", "foreignField": "product_id", "as": "lines",
+                 "pipeline": [{"$project": {"_id": 0, "quantity": 1, "unit_price": 1}}]}},
+    {"$unwind": "$lines"},
+    {"$group": {"_id": "$category", "cents": {"$sum": line_cents("$lines.")}}},
+    {"$sort": {"cents": -1, "_id": 1}},
+]  # fmt: skip
+
+TOP_CUSTOMER: Pipeline = [
+    {"$lookup": {"from": "orders", "localField": "_id", "foreignField": "customer_id", "as": "orders",
+                 "pipeline": [{"$project": {"_id": 0, "cents": {"$sum": {"$map": {"input": "$items",
+                                                                                  "in": line_cents("$$this.")}}}}}]}},
+    {"$match": {"orders.0": {"$exists": True}}},
+    {"$project": {"first_name": 1, "last_name": 1, "orders": {"$size": "$orders"}, "cents": {"$sum": "$orders.cents"}}},
+    {"$sort": {"cents": -1, "_id": 1}},
+    {"$limit": 1},
+]  # fmt: skip
+
+INACTIVE_CUSTOMERS: Pipeline = [
+    {"$lookup": {"from": "orders", "localField": "_id", "foreignField": "customer_id", "as": "orders",
+                 "pipeline": [{"$limit": 1}, {"$project": {"_id": 1}}]}},
+    {"$match": {"orders": {"$size": 0}}},
+    {"$project": {"_id": 1}},
+    {"$sort": {"_id": 1}},
+]  # fmt: skip
+
+TOP_SELLING_PRODUCT: Pipeline = [
+    {"$group": {"_id": "$product_id", "units": {"$sum": "$quantity"}, "lines": {"$sum": 1}}},
+    {"$sort": {"units": -1, "_id": 1}},
+    {"$limit": 1},
+    {"$lookup": {"from": "products", "localField": "_id", "foreignField": "_id", "as": "product"}},
+    {"$project": {"units": 1, "lines": 1, "product": {"$first": "$product"}}},
+]
+
+TOTAL_REVENUE: Pipeline = [
+    {"$group": {"_id": None, "cents": {"$sum": line_cents()}, "lines": {"$sum": 1}}},
+]
+
+CUSTOMER_SALES: Pipeline = [
+    {"$group": {"_id": "$customer_id", "cents": {"$sum": line_cents()}}},
+    {"$setWindowFields": {"sortBy": {"cents": -1}, "output": {
+        "rank": {"$documentNumber": {}},
+        "customers": {"$count": {}, "window": {"documents": ["unbounded", "unbounded"]}},
+        "total": {"$sum": "$cents", "window": {"documents": ["unbounded", "unbounded"]}},
+    }}},
+    {"$match": {"$expr": {"$lte": ["$rank", {"$ceil": {"$multiply": [TOP_SHARE, "$customers"]}}]}}},
+    {"$group": {"_id": None, "top": {"$sum": 1}, "top_cents": {"$sum": "$cents"},
+                "customers": {"$first": "$customers"}, "total_cents": {"$first": "$total"}}},
+]  # fmt: skip
+"""Customers ranked by gross sales; the top ceil(5%) of those with an order, and their sales.
+
+The definition breaks ties by customer_id, but `$documentNumber` takes a single sort key: customers tied at the
+cut have the same sales, so the top's count and sales are the same whichever of them is counted in."""
+
+LOOKUP_PIPELINES: dict[str, tuple[str, Pipeline]] = {
+    "revenue_by_category": ("products", REVENUE_BY_CATEGORY),
+    "top_customer": ("customers", TOP_CUSTOMER),
+    "inactive_customers": ("customers", INACTIVE_CUSTOMERS),
+}
+
+
+@dataclass(frozen=True)
+class CustomerSpend:
+    customer_id: str
+    name: str
+    orders: int
+    spent: Decimal
+
+
+@dataclass(frozen=True)
+class ProductUnits:
+    product_id: str
+    name: str
+    category: str
+    units: int
+    order_lines: int
+
+
+@dataclass(frozen=True)
+class OutOfStock:
+    product_id: str
+    name: str
+    category: str
+    stock: int
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """`top_customers` (ceil of 5% of `customers`, those with an order) account for `share` of `total_sales`."""
+
+    customers: int
+    top_customers: int
+    top_sales: Decimal
+    total_sales: Decimal
+
+    @property
+    def share(self) -> Decimal:
+        if not self.total_sales:
+            return Decimal(0)
+        return (self.top_sales / self.total_sales).quantize(Decimal("0.0001"))
+
+
+def revenue_by_category(db: Database) -> dict[str, Decimal]:
+    """Revenue of every category that sold, highest first."""
+    return {d["_id"]: money(d["cents"]) for d in db.products.aggregate(REVENUE_BY_CATEGORY)}
+
+
+def top_customer(db: Database) -> CustomerSpend | None:
+    """The customer who spent most (ties: lower customer_id), with their order count."""
+    for d in db.customers.aggregate(TOP_CUSTOMER):
+        return CustomerSpend(d["_id"], f"{d['first_name']} {d['last_name']}", d["orders"], money(d["cents"]))
+    return None
+
+
+def inactive_customers(db: Database) -> list[str]:
+    """Ids of the customers without any order, ascending."""
+    return [d["_id"] for d in db.customers.aggregate(INACTIVE_CUSTOMERS)]
+
+
+def top_selling_product(db: Database) -> ProductUnits | None:
+    """The product with the most units sold (ties: lower product_id)."""
+    for d in db.order_items.aggregate(TOP_SELLING_PRODUCT):
+        product = d.get("product") or {}
+        return ProductUnits(d["_id"], product.get("name", "?"), product.get("category", "?"), d["units"], d["lines"])
+    return None
+
+
+def out_of_stock_products(db: Database) -> list[OutOfStock]:
+    """Products whose stock is zero or below, by id."""
+    cursor = db.products.find({"stock": {"$lte": 0}}, {"name": 1, "category": 1, "stock": 1}).sort("_id", 1)
+    return [OutOfStock(d["_id"], d["name"], d["category"], d["stock"]) for d in cursor]
+
+
+def total_revenue(db: Database) -> Decimal:
+    return next((money(d["cents"]) for d in db.order_items.aggregate(TOTAL_REVENUE)), Decimal("0.00"))
+
+
+def customer_concentration(db: Database) -> Concentration:
+    for d in db.order_items.aggregate(CUSTOMER_SALES, allowDiskUse=True):
+        return Concentration(d["customers"], d["top"], money(d["top_cents"]), money(d["total_cents"]))
+    return Concentration(0, 0, Decimal("0.00"), Decimal("0.00"))
+
+
+def top_count(customers: int) -> int:
+    """How many customers the top 5% is: ceil(0.05 * customers with an order)."""
+    return math.ceil(TOP_SHARE * customers)
+
+
+def lookup_indexes(db: Database) -> dict[str, list[str]]:
+    """Per analysis, the indexes its `$lookup` stages use, read from `explain` (empty: a collection scan).
+
+    A `$lookup` reports the indexes it used only once it has run, so this explains at `executionStats`
+    verbosity, which runs each pipeline once.
+    """
+    used = {}
+    for name, (collection, pipeline) in LOOKUP_PIPELINES.items():
+        plan = db.command("explain", {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+                          verbosity="executionStats")  # fmt: skip
+        used[name] = sorted(set(_lookup_indexes(plan)))
+    return used
+
+
+def _lookup_indexes(node: Any) -> Iterator[str]:
+    """Index names under `$lookup` stages (classic engine: `indexesUsed`; slot engine: `EQ_LOOKUP` `indexName`)."""
+    if isinstance(node, list):
+        for child in node:
+            yield from _lookup_indexes(child)
+    elif isinstance(node, Mapping):
+        if node.get("stage") == "EQ_LOOKUP" and "indexName" in node:
+            yield node["indexName"]
+        if isinstance(node.get("$lookup"), Mapping):
+            yield from node.get("indexesUsed", [])
+        for child in node.values():
+            yield from _lookup_indexes(child)
