@@ -185,7 +185,7 @@ def load_orders(
             continue
         result.rows.update(counted)
         rejects.extend(part_rejects)
-    _quarantine(conn, "orders", rejects, window[0])
+    _quarantine(conn, "orders", rejects, window, "ordered_at")
     result.rejected["orders"] = len(rejects)
     result.seconds = time.monotonic() - started
     return result
