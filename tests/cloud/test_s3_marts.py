@@ -16,7 +16,7 @@ from tests.conftest import fresh_databases
 from tests.e2e.conftest import RANGE_TAGS, Platform, small_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-RANGE = ("2026-03-01-00:00", "2026-03-30-21:00")  # 30 days (240 windows) in one run, as a backfill runs
+RANGE = ("2026-03-01-00:00", "2026-03-07-21:00")  # a week (56 windows) in one run, as a backfill runs
 # MongoDB's products take the end of their transaction's last window as `updated_at`; one window per
 # transaction makes that the end of the window that moved them, as the S3 windows record it.
 
