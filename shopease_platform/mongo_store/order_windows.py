@@ -61,6 +61,10 @@ class SimulatedWindow:
 
 ProgressCallback = Callable[[LandedOrders, int], None]
 _PREVIEW = CodecOptions(tz_aware=True)
+_CUSTOMER_BATCH = 2_000
+"""Orders whose missing customers are looked up and inserted together (one round trip each, not per window)."""
+_AHEAD = 64
+"""Windows simulated ahead of the writer: it takes them in batches of thousands of orders (dozens of windows)."""
 
 
 def land_order_windows(
@@ -80,12 +84,16 @@ def land_order_windows(
     known_customers: set[str] = set()
 
     def produce(should_stop: Callable[[], bool]) -> Iterator[SimulatedWindow]:
-        for start in window_starts:
+        batch: list[SimulatedWindow] = []
+        for number, start in enumerate(window_starts, start=1):
             if should_stop():
                 return
-            window = simulate_window(config, start)
-            _insert_missing_customers(db, config, window.customer_ids, known_customers)
-            yield window
+            batch.append(simulate_window(config, start))
+            if sum(len(w.documents.order_ids) for w in batch) >= _CUSTOMER_BATCH or number == len(window_starts):
+                customer_ids = [customer for window in batch for customer in window.customer_ids]
+                _insert_missing_customers(db, config, customer_ids, known_customers)
+                yield from batch
+                batch = []
 
     def counted(windows: Iterator[SimulatedWindow]) -> Iterator[WindowDocuments]:
         for window in windows:
@@ -96,7 +104,7 @@ def land_order_windows(
                 landed.sample = [_as_dict(order) for order in window.documents.orders[:20]]
             yield window.documents
 
-    with Prefetch(produce, depth=4, name="order-simulation") as windows:
+    with Prefetch(produce, depth=_AHEAD, name="order-simulation") as windows:
         for group in transaction_groups(counted(windows), orders_per_transaction):
             written = write_windows(client, db, group)
             landed.transactions += 1

@@ -123,3 +123,34 @@ def test_a_failing_window_source_aborts_the_group_even_with_a_retryable_label(
     with pytest.raises(WindowSourceError, match="lost the producer"):
         write_windows(client, db, windows())
     assert db.orders.count_documents({}) == 0
+
+
+class _InsertCounter(pymongo.monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.inserts: list[str] = []
+
+    def started(self, event: pymongo.monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "insert":
+            self.inserts.append(event.command["insert"])
+
+    def succeeded(self, event: pymongo.monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: pymongo.monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_a_group_of_windows_is_inserted_in_batches_not_window_by_window(
+    client: pymongo.MongoClient, db: Database
+) -> None:
+    counter = _InsertCounter()
+    host, port = client.address
+    watched: pymongo.MongoClient = pymongo.MongoClient(
+        host, port, directConnection=True, tz_aware=True, event_listeners=[counter]
+    )
+    try:
+        landed = land_order_windows(watched, watched[db.name], CONFIG, WINDOWS, orders_per_transaction=100_000)
+    finally:
+        watched.close()
+    assert landed.transactions == 1 and landed.windows == len(WINDOWS)
+    assert counter.inserts.count("orders") == 1 and counter.inserts.count("order_items") == 1
