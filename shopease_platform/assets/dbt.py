@@ -18,17 +18,15 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from shopease_platform.orchestration.late_orders import KEY_FORMAT
-from shopease_platform.orchestration.partitions import WINDOW
 from shopease_platform.resources import PostgresResource
 from shopease_platform.settings import dbt_profile_env
+from shopease_platform.window import DBT_WINDOW_END, DBT_WINDOW_START, dbt_window_env
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -65,7 +63,7 @@ if manifest_is_stale(dbt_project):
     )
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-NO_WINDOW = {"SHOPEASE_DBT_WINDOW_START": "", "SHOPEASE_DBT_WINDOW_END": ""}
+NO_WINDOW = {DBT_WINDOW_START: "", DBT_WINDOW_END: ""}
 _GROUPS = {"seed": "dbt_seeds", "snapshot": "dbt_snapshots"}
 
 
@@ -138,9 +136,7 @@ def window_env(tags: Mapping[str, str]) -> dict[str, str]:
     last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
     if not first or not last:
         return {}
-    start = datetime.strptime(first, KEY_FORMAT).replace(tzinfo=UTC)
-    end = datetime.strptime(last, KEY_FORMAT).replace(tzinfo=UTC) + WINDOW
-    return {"SHOPEASE_DBT_WINDOW_START": start.isoformat(), "SHOPEASE_DBT_WINDOW_END": end.isoformat()}
+    return dbt_window_env(first, last)
 
 
 @dbt_assets(

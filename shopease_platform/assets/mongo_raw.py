@@ -19,7 +19,7 @@ from shopease_platform.mongo_store.writer import (
     sync_catalog_prices,
     upsert_documents,
 )
-from shopease_platform.orchestration.partitions import window_partitions, window_starts
+from shopease_platform.orchestration.partitions import window_partitions
 from shopease_platform.resources import MongoResource
 from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.simulation import (
@@ -29,6 +29,7 @@ from shopease_platform.simulation import (
     price_at,
     price_events_for_window,
 )
+from shopease_platform.window import window_starts
 
 GROUP = "mongo_raw"
 OWNERS = ["team:data-platform"]

@@ -20,9 +20,10 @@ from shopease_platform.assets.mongo_raw import customers, price_events, product_
 from shopease_platform.checks.reconciliation import reconcile_orders, rejects_check
 from shopease_platform.etl import loader
 from shopease_platform.etl.tables import ensure_raw_tables
-from shopease_platform.orchestration.partitions import window_groups, window_partitions
+from shopease_platform.orchestration.partitions import window_partitions
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.resources.etl import EtlResource
+from shopease_platform.window import window_groups
 
 GROUP = "postgres_raw"
 OWNERS = ["team:data-platform"]

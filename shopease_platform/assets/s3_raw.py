@@ -11,10 +11,11 @@ import dagster as dg
 
 from shopease_platform.assets.metadata import throughput, time_window
 from shopease_platform.assets.mongo_raw import OWNERS, RETRY
-from shopease_platform.orchestration.partitions import window_partitions, window_starts
+from shopease_platform.orchestration.partitions import window_partitions
 from shopease_platform.resources.s3 import S3Resource
 from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.s3_store import landing
+from shopease_platform.window import window_starts
 
 GROUP = "s3_raw"
 KINDS = {"s3", "parquet", "python"}
