@@ -16,6 +16,7 @@ import pymongo
 from shopease_platform.console import RunConsole, RunOutcome
 from shopease_platform.console.summary import print_headline, summary_file
 from shopease_platform.orchestration.backfill import run_range
+from shopease_platform.resources.dbt_project import prepare_manifest
 from shopease_platform.services import Endpoints, ServiceManager
 from shopease_platform.settings import Settings, redact
 from shopease_platform.window import WINDOW, window_of
@@ -41,6 +42,7 @@ def run_window_job(
         if endpoints.s3 is not None:
             console.say(f"S3         ({endpoints.s3.source}): {endpoints.s3.url} bucket {settings.s3_bucket}")
 
+        prepare_manifest()  # before the dbt assets are imported: they read the manifest
         from shopease_platform.definitions import build_definitions
         from shopease_platform.orchestration.jobs import WINDOW_JOB
 

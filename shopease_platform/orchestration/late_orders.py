@@ -31,7 +31,14 @@ def mongo_window_counts(db: Database, start: datetime, end: datetime) -> dict[da
 
 
 def postgres_window_counts(conn: Connection, start: datetime, end: datetime) -> dict[datetime, int]:
-    """Orders per window in [start, end) that the raw load accounts for: loaded plus quarantined."""
+    """Orders per window in [start, end) that the raw load accounts for: loaded plus quarantined.
+
+    Before the first load there are no raw tables: nothing is accounted for (the sensor creates no tables).
+    """
+    if not conn.execute(
+        "select to_regclass('raw.orders') is not null and to_regclass('raw.rejected_documents') is not null"
+    ).fetchone()[0]:
+        return {}
     rows = conn.execute(
         """select window_start, sum(n)::bigint from (
                select to_timestamp(floor(extract(epoch from ordered_at) / %(seconds)s) * %(seconds)s) as window_start,

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from bson import json_util
 
-from shopease_platform.etl.tables import ensure_raw_tables
 from shopease_platform.mongo_store.change_stream import ResumeTokenInvalid, poll_new_orders
 from shopease_platform.orchestration.jobs import AssetJob
 from shopease_platform.orchestration.late_orders import windows_behind
@@ -65,8 +64,6 @@ def build_late_orders_sensor(settings: Settings, reload_job: AssetJob) -> dg.Sen
             touched = {since + WINDOW * i for i in range(settings.sensor_rescan_days * WINDOWS_PER_DAY + 1)}
             how = "window scan after an invalid resume token"
         with postgres.connect() as conn:
-            ensure_raw_tables(conn)
-            conn.commit()
             behind = windows_behind(db, conn, touched, closed_before=now, first=first_window)
         requests = [
             dg.RunRequest(
