@@ -68,16 +68,22 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
     return any(f.is_file() and f.stat().st_mtime > written for f in files)
 
 
+def _preparing() -> AbstractContextManager[None]:
+    """dagster-dbt's preparer runs the `dbt` on PATH: put this environment's first, and the window length in."""
+    path = f"{Path(dbt_executable()).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return environment({"PATH": path, **dbt_env()})
+
+
 def prepare_manifest(project: DbtProject = dbt_project) -> None:
     """`dbt parse` (no database needed, a few seconds) when the manifest is missing or older than the project."""
     if manifest_is_stale(project):
-        with environment(dbt_env()):
+        with _preparing():
             project.preparer.prepare(project)
 
 
 def prepare_if_dev(project: DbtProject = dbt_project) -> None:
     """Under `dagster dev`, re-parse on every load so edits to the dbt project show at once (dagster-dbt's way)."""
-    with environment(dbt_env()):
+    with _preparing():
         project.prepare_if_dev()
 
 
