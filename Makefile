@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[embedded,test]"
+	$(BIN)/python -m shopease_platform.resources.dbt_project
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -83,7 +83,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders-per-window", type=int, default=120)
     args = parser.parse_args()
-    os.environ["SHOPEASE_START_DATE"] = "2025-01-01"  # partitions are fixed when the definitions are imported
+    os.environ["SHOPEASE_START_DATE"] = "2025-01-01"  # the histories below start in 2025
     with bench_servers() as servers:
         print("dbt incremental benchmark: one new window on top of 30 and 180 days of history")
         short = history(servers, 30, args.orders_per_window)

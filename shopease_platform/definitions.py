@@ -21,6 +21,7 @@ from shopease_platform.orchestration.freshness import (
     dbt_source_freshness,
 )
 from shopease_platform.orchestration.jobs import build_jobs
+from shopease_platform.orchestration.partitions import build_window_partitions, with_window_partitions
 from shopease_platform.orchestration.schedules import build_schedules
 from shopease_platform.orchestration.sensors import build_late_orders_sensor, record_run_failures
 from shopease_platform.resources import MongoResource, PostgresResource
@@ -86,8 +87,11 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     window_job, reload_job, freshness_job = build_jobs([*freshness_checks, dbt_source_freshness])
     # Late orders are announced by MongoDB change streams; S3 windows are immutable once their manifest is in.
     late_orders = [build_late_orders_sensor(settings, reload_job)] if settings.raw_store == "mongodb" else []
+    assets = with_window_partitions(
+        [*raw_assets(settings), shopease_dbt_models, *delivery_assets], build_window_partitions(settings)
+    )
     return dg.Definitions(
-        assets=[*raw_assets(settings), shopease_dbt_models, *delivery_assets],
+        assets=assets,
         asset_checks=[*freshness_checks, dbt_source_freshness],
         jobs=[window_job, reload_job, freshness_job],
         schedules=build_schedules(window_job, freshness_job),

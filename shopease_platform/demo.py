@@ -16,16 +16,17 @@ import pymongo
 from shopease_platform.console import RunConsole, RunOutcome
 from shopease_platform.console.summary import print_headline, summary_file
 from shopease_platform.orchestration.backfill import run_range
-from shopease_platform.orchestration.late_orders import window_of
+from shopease_platform.resources.dbt_project import prepare_manifest
 from shopease_platform.services import Endpoints, ServiceManager
 from shopease_platform.settings import Settings, redact
+from shopease_platform.window import WINDOW, window_of
 
 
 def demo_range(settings: Settings, days: int, now: datetime) -> tuple[datetime, datetime]:
     """First and last window of the `days` days ending with the last closed window before `now`."""
-    last = window_of(now) - timedelta(hours=3)
+    last = window_of(now) - WINDOW
     if last < settings.start_date:
-        raise ValueError(f"no closed 3-hour window yet before {now.isoformat()}: check SHOPEASE_START_DATE")
+        raise ValueError(f"no closed window yet before {now.isoformat()}: check SHOPEASE_START_DATE")
     return max(window_of(now - timedelta(days=days)), settings.start_date), last
 
 
@@ -41,6 +42,7 @@ def run_window_job(
         if endpoints.s3 is not None:
             console.say(f"S3         ({endpoints.s3.source}): {endpoints.s3.url} bucket {settings.s3_bucket}")
 
+        prepare_manifest()  # before the dbt assets are imported: they read the manifest
         from shopease_platform.definitions import build_definitions
         from shopease_platform.orchestration.jobs import WINDOW_JOB
 
@@ -77,8 +79,8 @@ def run_demo(settings: Settings, days: int | None = None, now: datetime | None =
     with summary_file(settings.home) as summary:  # the full answers go to a file, the headline to the terminal
         if settings.raw_store == "mongodb":  # the cloud version leaves MongoDB empty: its reports would show nothing
             print_summary(endpoints, settings)
-        print_warehouse_summary(endpoints.postgres_url, first, last + timedelta(hours=3))
-    print_headline(endpoints.postgres_url, first, last + timedelta(hours=3))
+        print_warehouse_summary(endpoints.postgres_url, first, last + WINDOW)
+    print_headline(endpoints.postgres_url, first, last + WINDOW)
     print(f"full summary (MongoDB reports, warehouse answers): {summary}")
     print_deliverables(settings)
     print(f"done in {time.monotonic() - started:.1f}s")

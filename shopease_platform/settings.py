@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from shopease_platform.window import dbt_env
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the environment variable."""
@@ -233,9 +235,11 @@ UI (the run-failure sensor still names them).
 
 
 def dbt_profile_env(postgres_url: str) -> dict[str, str]:
-    """The SHOPEASE_PG_* variables dbt's profiles.yml reads, split from the warehouse URL."""
+    """What dbt reads from the environment besides a run's windows: the SHOPEASE_PG_* variables of profiles.yml,
+    split from the warehouse URL, and the window length (`shopease_platform.window.dbt_env`)."""
     parts = urlsplit(postgres_url)
     return {
+        **dbt_env(),
         "SHOPEASE_PG_HOST": parts.hostname or "127.0.0.1",
         "SHOPEASE_PG_PORT": str(parts.port or 5432),
         "SHOPEASE_PG_USER": unquote(parts.username or "postgres"),

@@ -12,12 +12,14 @@ from contextlib import contextmanager
 
 import pytest
 
-# The window partitions are fixed when the definitions are imported; the tests use history from 2025 on (a whole
-# calendar year for the planted-truth tests), so the partitions must start there.
-os.environ["SHOPEASE_START_DATE"] = "2025-01-01"
-
+from shopease_platform.resources.dbt_project import prepare_manifest
 from shopease_platform.services import Endpoints, ServiceManager, postgres
 from shopease_platform.settings import Settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The dbt manifest the definitions load, parsed again if a dbt file changed since (nothing parses on import)."""
+    prepare_manifest()
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +27,8 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("shopease-home")
     env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
     env["SHOPEASE_HOME"] = str(home)
+    # The tests use history from 2025 on (a whole calendar year for the planted-truth tests).
+    env.setdefault("SHOPEASE_START_DATE", "2025-01-01")
     return Settings.from_env(env)
 
 

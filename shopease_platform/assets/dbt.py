@@ -14,11 +14,8 @@ unpartitioned asset expresses directly.
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -35,47 +32,20 @@ from dagster_dbt import (
 )
 from packaging import version
 
-from shopease_platform.orchestration.late_orders import KEY_FORMAT
-from shopease_platform.orchestration.partitions import WINDOW
 from shopease_platform.resources import PostgresResource
-from shopease_platform.settings import dbt_profile_env
+from shopease_platform.resources.dbt_project import (
+    dbt_executable,
+    dbt_project,
+    environment,
+    prepare_if_dev,
+    warehouse_profile,
+)
+from shopease_platform.window import DBT_WINDOW_END, DBT_WINDOW_START, dbt_window_env
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-_PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests")
-
-
-def manifest_is_stale(project: DbtProject) -> bool:
-    """No manifest yet (a fresh clone), or a project file changed after it was written."""
-    manifest = Path(project.manifest_path)
-    if not manifest.exists():
-        return True
-    written = manifest.stat().st_mtime
-    root = Path(project.project_dir)
-    files = (f for name in _PROJECT_FILES for f in (root / name, *(root / name).rglob("*")))
-    return any(f.is_file() and f.stat().st_mtime > written for f in files)
-
-
-def dbt_executable() -> str:
-    """dbt from the same environment as Dagster (a virtualenv's `bin/` need not be on PATH).
-
-    Through `shopease-dbt` when installed: the same dbt, killed by the kernel if the run's process dies.
-    """
-    for name in ("shopease-dbt", "dbt"):
-        beside_python = Path(sys.executable).with_name(name)
-        if beside_python.exists():
-            return str(beside_python)
-    return "dbt"
-
-
-if manifest_is_stale(dbt_project):
-    # `dbt parse` needs no database and takes a few seconds; a stale manifest would miss new models or tests.
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)], cwd=DBT_PROJECT_DIR, check=True
-    )
+prepare_if_dev()
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-NO_WINDOW = {"SHOPEASE_DBT_WINDOW_START": "", "SHOPEASE_DBT_WINDOW_END": ""}
+NO_WINDOW = {DBT_WINDOW_START: "", DBT_WINDOW_END: ""}
 _GROUPS = {"seed": "dbt_seeds", "snapshot": "dbt_snapshots"}
 
 
@@ -99,26 +69,6 @@ class ShopEaseDbtTranslator(DagsterDbtTranslator):
 
 
 translator = ShopEaseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of a dbt invocation (dbt's process inherits them)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def warehouse_profile(postgres: PostgresResource) -> AbstractContextManager[None]:
-    """Point dbt's profile (SHOPEASE_PG_* variables) at the resource's database for the invocation."""
-    return _environment(dbt_profile_env(postgres.url))
 
 
 def keep_partial_parse(target_path: Path, project: DbtProject = dbt_project) -> None:
@@ -148,9 +98,7 @@ def window_env(tags: Mapping[str, str]) -> dict[str, str]:
     last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
     if not first or not last:
         return {}
-    start = datetime.strptime(first, KEY_FORMAT).replace(tzinfo=UTC)
-    end = datetime.strptime(last, KEY_FORMAT).replace(tzinfo=UTC) + WINDOW
-    return {"SHOPEASE_DBT_WINDOW_START": start.isoformat(), "SHOPEASE_DBT_WINDOW_END": end.isoformat()}
+    return dbt_window_env(first, last)
 
 
 @dbt_assets(
@@ -165,7 +113,7 @@ def shopease_dbt_models(
     """`dbt build` (seeds, snapshots, models and their tests) for the run's windows."""
     window = window_env(context.run.tags)
     context.log.info(f"dbt build for {window or 'the latest loads (no window in this run)'}")
-    with warehouse_profile(postgres), _environment(window or NO_WINDOW):
+    with warehouse_profile(postgres), environment(window or NO_WINDOW):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         yield from invocation.stream().fetch_row_counts()
     keep_partial_parse(invocation.target_path)

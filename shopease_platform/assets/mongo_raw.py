@@ -19,7 +19,7 @@ from shopease_platform.mongo_store.writer import (
     sync_catalog_prices,
     upsert_documents,
 )
-from shopease_platform.orchestration.partitions import window_partitions, window_starts
+from shopease_platform.orchestration.partitions import WINDOWED
 from shopease_platform.resources import MongoResource
 from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.simulation import (
@@ -29,14 +29,14 @@ from shopease_platform.simulation import (
     price_at,
     price_events_for_window,
 )
+from shopease_platform.window import window_starts
 
 GROUP = "mongo_raw"
 OWNERS = ["team:data-platform"]
 KINDS = {"mongodb", "python"}
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 PARTITIONED = {
-    "partitions_def": window_partitions,
-    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "partitions_def": WINDOWED,
     "group_name": GROUP,
     "owners": OWNERS,
     "kinds": KINDS,

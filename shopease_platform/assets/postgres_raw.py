@@ -20,9 +20,10 @@ from shopease_platform.assets.mongo_raw import customers, price_events, product_
 from shopease_platform.checks.reconciliation import reconcile_orders, rejects_check
 from shopease_platform.etl import loader
 from shopease_platform.etl.tables import ensure_raw_tables
-from shopease_platform.orchestration.partitions import window_groups, window_partitions
+from shopease_platform.orchestration.partitions import WINDOWED
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.resources.etl import EtlResource
+from shopease_platform.window import window_groups
 
 GROUP = "postgres_raw"
 OWNERS = ["team:data-platform"]
@@ -30,7 +31,7 @@ KINDS = {"postgres", "python"}
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 SPEC = {"group_name": GROUP, "owners": OWNERS, "kinds": KINDS}
 COMMON = {**SPEC, "retry_policy": RETRY}
-PARTITIONED = {**COMMON, "partitions_def": window_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+PARTITIONED = {**COMMON, "partitions_def": WINDOWED}
 
 
 def _metadata(result: loader.LoadResult, table: str, started: float) -> dict[str, Any]:
@@ -135,8 +136,7 @@ REJECTED_KEY = dg.AssetKey(["raw", "rejected_documents"])
         dg.AssetCheckSpec("rejected_documents", asset=ORDERS_KEY,
                           description="Warns when any order was quarantined; fails above the configured share."),
     ],
-    partitions_def=window_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    partitions_def=WINDOWED,
     retry_policy=RETRY,
     can_subset=False,
 )  # fmt: skip

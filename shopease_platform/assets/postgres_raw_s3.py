@@ -27,11 +27,12 @@ from shopease_platform.checks.manifest_reconciliation import CHECK_NAME, reconci
 from shopease_platform.checks.reconciliation import rejects_check
 from shopease_platform.etl import loader, s3_source
 from shopease_platform.etl.tables import ensure_raw_tables
-from shopease_platform.orchestration.partitions import WINDOW, window_partitions, window_starts
+from shopease_platform.orchestration.partitions import WINDOWED
 from shopease_platform.resources import PostgresResource
 from shopease_platform.resources.etl import EtlResource
 from shopease_platform.resources.s3 import S3Resource
 from shopease_platform.s3_store.datasets import S3Location
+from shopease_platform.window import WINDOW, window_starts
 
 
 @dg.asset(key=["raw", "products"], deps=[s3_product_catalog, s3_price_events, s3_raw_orders], **COMMON)
@@ -109,8 +110,7 @@ raw_price_events_from_s3 = _windowed_table_asset(
         dg.AssetCheckSpec("rejected_documents", asset=ORDERS_KEY,
                           description="Warns when any order was quarantined; fails above the configured share."),
     ],
-    partitions_def=window_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    partitions_def=WINDOWED,
     retry_policy=RETRY,
     can_subset=False,
 )  # fmt: skip

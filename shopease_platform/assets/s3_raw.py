@@ -11,16 +11,16 @@ import dagster as dg
 
 from shopease_platform.assets.metadata import throughput, time_window
 from shopease_platform.assets.mongo_raw import OWNERS, RETRY
-from shopease_platform.orchestration.partitions import window_partitions, window_starts
+from shopease_platform.orchestration.partitions import WINDOWED
 from shopease_platform.resources.s3 import S3Resource
 from shopease_platform.resources.simulation import SimulationResource
 from shopease_platform.s3_store import landing
+from shopease_platform.window import window_starts
 
 GROUP = "s3_raw"
 KINDS = {"s3", "parquet", "python"}
 PARTITIONED = {
-    "partitions_def": window_partitions,
-    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "partitions_def": WINDOWED,
     "group_name": GROUP,
     "owners": OWNERS,
     "kinds": KINDS,

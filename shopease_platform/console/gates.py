@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import psycopg
 
 from shopease_platform.console.progress import FailedCheck
-from shopease_platform.orchestration.late_orders import KEY_FORMAT
 from shopease_platform.settings import redact
+from shopease_platform.window import WINDOW, partition_key, window_of_key
 
 REJECTS_CHECK = "rejected_documents"
 
@@ -31,8 +29,7 @@ def quarantine_lines(postgres_url: str, first: str | None, last: str | None, lim
     """Where the quarantined orders of first..last are, by window, with the reasons (nothing if unreachable)."""
     if not first or not last:
         return []
-    start = datetime.strptime(first, KEY_FORMAT).replace(tzinfo=UTC)
-    end = datetime.strptime(last, KEY_FORMAT).replace(tzinfo=UTC) + timedelta(hours=3)
+    start, end = window_of_key(first), window_of_key(last) + WINDOW
     try:
         with psycopg.connect(postgres_url, connect_timeout=3) as conn:
             rows = conn.execute(
@@ -47,7 +44,7 @@ def quarantine_lines(postgres_url: str, first: str | None, last: str | None, lim
         return []
     lines = [f"  quarantined rows: table raw.rejected_documents at SHOPEASE_POSTGRES_URL={redact(postgres_url)}"]
     for window_start, count, reason in rows:
-        lines.append(f"    window {window_start.astimezone(UTC).strftime(KEY_FORMAT)}: {count} order(s), e.g. {reason}")
+        lines.append(f"    window {partition_key(window_start)}: {count} order(s), e.g. {reason}")
     query = (
         "select source_id, reason from raw.rejected_documents where collection = 'orders' "
         f"and window_start >= '{start.isoformat()}' and window_start < '{end.isoformat()}'"

@@ -42,7 +42,7 @@ from shopease_platform.etl.validation import (
     store_row,
 )
 from shopease_platform.prefetch import Prefetch
-from shopease_platform.simulation.windows import WINDOW
+from shopease_platform.window import WINDOW
 
 Window = tuple[datetime, datetime]
 BATCH_SIZE = 10_000

@@ -43,7 +43,7 @@ from shopease_platform.s3_store.datasets import (
     read_manifest,
     windows_of,
 )
-from shopease_platform.simulation import WINDOW
+from shopease_platform.window import WINDOW
 
 Window = tuple[datetime, datetime]
 BATCH_SIZE = 10_000

@@ -25,7 +25,6 @@ from shopease_platform.mongo_store.order_bson import encode_order_items, encode_
 from shopease_platform.mongo_store.writer import Document, WindowDocuments, insert_missing, write_windows
 from shopease_platform.prefetch import Prefetch
 from shopease_platform.simulation import (
-    WINDOW,
     SimulationConfig,
     build_catalog,
     customer_documents,
@@ -34,6 +33,7 @@ from shopease_platform.simulation import (
     restocks_for_window,
 )
 from shopease_platform.simulation.stores import store_ids
+from shopease_platform.window import WINDOW
 
 
 @dataclass

@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from shopease_platform.orchestration.late_orders import KEY_FORMAT, partition_key, window_of
+from shopease_platform.window import WINDOW, partition_key, window_of, window_of_key
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
@@ -28,7 +28,7 @@ class Chunk:
 
     @property
     def windows(self) -> int:
-        return int((self.last - self.first) / timedelta(hours=3)) + 1
+        return int((self.last - self.first) / WINDOW) + 1
 
     @property
     def tags(self) -> dict[str, str]:
@@ -40,9 +40,7 @@ def parse_window(text: str, last_of_day: bool = False) -> datetime:
 
     With ``last_of_day``, a bare date means that day's last window (21:00), so `--end 2026-10-30` includes the day.
     """
-    from datetime import UTC
-
-    for parse in (lambda t: datetime.strptime(t, KEY_FORMAT), datetime.fromisoformat):
+    for parse in (window_of_key, datetime.fromisoformat):
         try:
             moment = parse(text)
             break
@@ -51,7 +49,7 @@ def parse_window(text: str, last_of_day: bool = False) -> datetime:
     else:
         raise ValueError(f"not a window key or ISO date: {text!r}")
     window = window_of(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    return window + timedelta(hours=21) if last_of_day and len(text.strip()) == 10 else window
+    return window + timedelta(days=1) - WINDOW if last_of_day and len(text.strip()) == 10 else window
 
 
 def chunks(first: datetime, last: datetime, chunk_days: int) -> list[Chunk]:
@@ -62,9 +60,9 @@ def chunks(first: datetime, last: datetime, chunk_days: int) -> list[Chunk]:
         return [Chunk(first, last)]
     out, start, step = [], first, timedelta(days=chunk_days)
     while start <= last:
-        end = min(start + step - timedelta(hours=3), last)
+        end = min(start + step - WINDOW, last)
         out.append(Chunk(start, end))
-        start = end + timedelta(hours=3)
+        start = end + WINDOW
     return out
 
 

@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource
 from dagster_shared.utils.warnings import SupersessionWarning
 
 from shopease_platform.resources import PostgresResource
+from shopease_platform.resources.dbt_project import warehouse_profile
 from shopease_platform.settings import Settings
 
 RAW_TABLES = ("products", "stores", "customers", "price_events", "orders", "order_items")
@@ -56,8 +57,6 @@ def dbt_source_freshness(
     context: dg.AssetCheckExecutionContext, dbt: DbtCliResource, postgres: PostgresResource
 ) -> Iterator[dg.AssetCheckResult]:
     """Runs `dbt source freshness` once and reports each raw table's status against the dbt thresholds."""
-    from shopease_platform.assets.dbt import warehouse_profile
-
     with warehouse_profile(postgres):
         invocation = dbt.cli(["source", "freshness"], raise_on_error=False).wait()
     results = {r["unique_id"].rsplit(".", 1)[-1]: r for r in invocation.get_artifact("sources.json").get("results", [])}

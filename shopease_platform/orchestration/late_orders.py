@@ -13,42 +13,42 @@ from datetime import UTC, datetime
 from psycopg import Connection
 from pymongo.database import Database
 
-from shopease_platform.orchestration.partitions import WINDOW
-
-KEY_FORMAT = "%Y-%m-%d-%H:%M"
-
-
-def window_of(moment: datetime) -> datetime:
-    """Start of the 3-hour UTC window holding ``moment``."""
-    moment = moment.astimezone(UTC)
-    return moment.replace(hour=moment.hour - moment.hour % 3, minute=0, second=0, microsecond=0)
-
-
-def partition_key(window_start: datetime) -> str:
-    return window_start.astimezone(UTC).strftime(KEY_FORMAT)
+from shopease_platform.window import WINDOW, WINDOW_HOURS, WINDOW_SECONDS
 
 
 def mongo_window_counts(db: Database, start: datetime, end: datetime) -> dict[datetime, int]:
     """Orders per window in [start, end), counted by MongoDB on the `ordered_at` index."""
     pipeline = [
         {"$match": {"ordered_at": {"$gte": start, "$lt": end}}},
-        {"$group": {"_id": {"$dateTrunc": {"date": "$ordered_at", "unit": "hour", "binSize": 3}}, "n": {"$sum": 1}}},
+        {
+            "$group": {
+                "_id": {"$dateTrunc": {"date": "$ordered_at", "unit": "hour", "binSize": WINDOW_HOURS}},
+                "n": {"$sum": 1},
+            }
+        },
     ]
     return {row["_id"].replace(tzinfo=UTC): row["n"] for row in db.orders.aggregate(pipeline)}
 
 
 def postgres_window_counts(conn: Connection, start: datetime, end: datetime) -> dict[datetime, int]:
-    """Orders per window in [start, end) that the raw load accounts for: loaded plus quarantined."""
+    """Orders per window in [start, end) that the raw load accounts for: loaded plus quarantined.
+
+    Before the first load there are no raw tables: nothing is accounted for (the sensor creates no tables).
+    """
+    if not conn.execute(
+        "select to_regclass('raw.orders') is not null and to_regclass('raw.rejected_documents') is not null"
+    ).fetchone()[0]:
+        return {}
     rows = conn.execute(
         """select window_start, sum(n)::bigint from (
-               select to_timestamp(floor(extract(epoch from ordered_at) / 10800) * 10800) as window_start,
+               select to_timestamp(floor(extract(epoch from ordered_at) / %(seconds)s) * %(seconds)s) as window_start,
                       count(*) as n
                from raw.orders where ordered_at >= %(start)s and ordered_at < %(end)s group by 1
                union all
                select window_start, count(*) from raw.rejected_documents
                where collection = 'orders' and window_start >= %(start)s and window_start < %(end)s group by 1
            ) counts group by window_start""",
-        {"start": start, "end": end},
+        {"start": start, "end": end, "seconds": WINDOW_SECONDS},
     ).fetchall()
     return {window.astimezone(UTC): int(n) for window, n in rows}
 

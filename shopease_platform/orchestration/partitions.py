@@ -1,47 +1,52 @@
-"""3-hour UTC windows: the unit of idempotence everywhere (simulate, write, load and model by window)."""
+"""The window partitions: one Dagster partition per closed window (see `shopease_platform.window`).
+
+Windowed assets are declared with `WINDOWED`, a fixed placeholder that reads no setting; `with_window_partitions`
+gives them the partitions of a `Settings` value (from SHOPEASE_START_DATE) and their single-run backfill policy
+when the definitions are built. So importing an asset module has no side effect, and definitions with different
+start dates can live in one process.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+import warnings
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import dagster as dg
+from dagster_shared.utils.warnings import BetaWarning
 
 from shopease_platform.settings import Settings
+from shopease_platform.window import KEY_FORMAT, WINDOW_CRON
 
-WINDOW = timedelta(hours=3)
-WINDOW_CRON = "0 */3 * * *"
+
+def _windows_from(start: datetime) -> dg.TimeWindowPartitionsDefinition:
+    return dg.TimeWindowPartitionsDefinition(cron_schedule=WINDOW_CRON, start=start, timezone="UTC", fmt=KEY_FORMAT)
+
+
+WINDOWED = _windows_from(datetime(2000, 1, 1, tzinfo=UTC))
+"""What a windowed asset is declared with; replaced by `with_window_partitions` before Dagster sees it."""
 
 
 def build_window_partitions(settings: Settings) -> dg.TimeWindowPartitionsDefinition:
-    """One partition per closed 3-hour window from SHOPEASE_START_DATE; keys look like 2026-01-01-03:00."""
-    return dg.TimeWindowPartitionsDefinition(
-        cron_schedule=WINDOW_CRON,
-        start=settings.start_date,
-        timezone="UTC",
-        fmt="%Y-%m-%d-%H:%M",
-    )
+    """One partition per closed window from SHOPEASE_START_DATE; keys look like 2026-01-01-03:00."""
+    return _windows_from(settings.start_date)
 
 
-def window_starts(time_window: dg.TimeWindow) -> Iterator[datetime]:
-    """Every window start inside a (possibly multi-window) partition range."""
-    start = datetime.fromtimestamp(time_window.start.timestamp(), UTC)
-    end = datetime.fromtimestamp(time_window.end.timestamp(), UTC)
-    while start < end:
-        yield start
-        start += WINDOW
+def with_window_partitions(
+    assets: Sequence[dg.AssetsDefinition], partitions: dg.TimeWindowPartitionsDefinition
+) -> list[dg.AssetsDefinition]:
+    """The windowed assets on `partitions`, each range run as one run (the stores stream it in groups of windows).
 
-
-def window_groups(time_window: dg.TimeWindow, windows_per_group: int) -> Iterator[tuple[datetime, datetime]]:
-    """Consecutive [start, end) ranges of at most `windows_per_group` windows covering a partition range.
-
-    A group is what a loader commits at once: its fixed costs (transaction, deletes, COPY set-up) are paid
-    once per group instead of once per window, and a failure leaves each group either as it was or complete.
+    Single-run backfill policies are a beta Dagster feature the platform relies on on purpose; its warning is
+    silenced here, where the policy is attached, and nowhere else.
     """
-    starts = list(window_starts(time_window))
-    for first in range(0, len(starts), windows_per_group):
-        group = starts[first : first + windows_per_group]
-        yield group[0], group[-1] + WINDOW
-
-
-window_partitions = build_window_partitions(Settings.from_env())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=BetaWarning)
+        return [
+            asset.map_asset_specs(lambda spec: spec.replace_attributes(partitions_def=partitions)).with_attributes(
+                backfill_policy=dg.BackfillPolicy.single_run()
+            )
+            if asset.partitions_def == WINDOWED
+            else asset
+            for asset in assets
+        ]

@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from bson import json_util
 
-from shopease_platform.etl.tables import ensure_raw_tables
 from shopease_platform.mongo_store.change_stream import ResumeTokenInvalid, poll_new_orders
 from shopease_platform.orchestration.jobs import AssetJob
-from shopease_platform.orchestration.late_orders import partition_key, window_of, windows_behind
+from shopease_platform.orchestration.late_orders import windows_behind
 from shopease_platform.resources import MongoResource, PostgresResource
 from shopease_platform.settings import Settings
+from shopease_platform.window import WINDOW, WINDOWS_PER_DAY, partition_key, window_of
 
 LATE_ORDERS_SENSOR = "late_orders_from_change_stream"
 
@@ -61,11 +61,9 @@ def build_late_orders_sensor(settings: Settings, reload_job: AssetJob) -> dg.Sen
             )
             poll = poll_new_orders(db, None, max_seconds=min(settings.sensor_poll_seconds, 1.0))
             since = window_of(now - timedelta(days=settings.sensor_rescan_days))
-            touched = {since + timedelta(hours=3 * i) for i in range(settings.sensor_rescan_days * 8 + 1)}
+            touched = {since + WINDOW * i for i in range(settings.sensor_rescan_days * WINDOWS_PER_DAY + 1)}
             how = "window scan after an invalid resume token"
         with postgres.connect() as conn:
-            ensure_raw_tables(conn)
-            conn.commit()
             behind = windows_behind(db, conn, touched, closed_before=now, first=first_window)
         requests = [
             dg.RunRequest(

@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -27,23 +27,14 @@ import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shopease_platform.services.s3_endpoint import unreachable
+from shopease_platform.window import window_label, window_of_label
 
 MANIFEST = "_manifest.json"
 FORMAT_VERSION = 1
-_WINDOW_FORMAT = "%Y-%m-%dT%H"
 
 
 class S3StoreError(RuntimeError):
     """The raw store in S3 could not be read or written; the message names the endpoint setting or the key."""
-
-
-def window_label(window_start: datetime) -> str:
-    """`2026-11-01T06`: the Hive-style partition value of the window starting then (UTC)."""
-    return window_start.astimezone(UTC).strftime(_WINDOW_FORMAT)
-
-
-def parse_window_label(label: str) -> datetime:
-    return datetime.strptime(label, _WINDOW_FORMAT).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -218,7 +209,7 @@ def windows_of(store: S3Location, entity: str) -> list[datetime]:
     for key in store.keys(store.key(entity) + "/window="):
         folder, _, name = key.rpartition("/")
         if name == MANIFEST:
-            found.append(parse_window_label(folder.rsplit("window=", 1)[1]))
+            found.append(window_of_label(folder.rsplit("window=", 1)[1]))
     return sorted(found)
 
 

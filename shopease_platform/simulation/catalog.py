@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from faker import Faker
@@ -12,6 +12,7 @@ from faker import Faker
 from shopease_platform.simulation.config import SimulationConfig
 from shopease_platform.simulation.windows import (
     STREAM_CATALOG,
+    WINDOW,
     WINDOWS_PER_DAY,
     rng_for,
 )
@@ -62,7 +63,7 @@ class Catalog:
         return np.array([c.elasticity for c in self.config.ground_truth.categories])[self.category]
 
     def launched_at(self, i: int) -> datetime:
-        return self.config.start + timedelta(hours=3 * int(self.launched_window[i]))
+        return self.config.start + WINDOW * int(self.launched_window[i])
 
     def documents(self) -> list[dict]:
         """Product documents as first written to MongoDB: price = base price, stock = initial stock."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shopease_platform.window import is_window_start
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -360,7 +362,7 @@ class SimulationConfig:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
             raise ValueError("start must be timezone-aware (UTC)")
         start = self.start.astimezone(UTC)
-        if start.hour % 3 or start.minute or start.second or start.microsecond:
+        if not is_window_start(start):
             raise ValueError("start must be a 3-hour window boundary (00, 03, ..., 21 UTC, whole hour)")
         for name in ("base_orders_per_window", "base_new_customers_per_window"):
             value = getattr(self, name)

@@ -18,6 +18,7 @@ from shopease_platform.simulation.catalog import build_catalog
 from shopease_platform.simulation.config import SimulationConfig
 from shopease_platform.simulation.windows import (
     STREAM_PRICES,
+    WINDOW_SECONDS,
     WINDOWS_PER_DAY,
     rng_for,
     window_index,
@@ -161,4 +162,4 @@ def price_events_for_window(config: SimulationConfig, window_start: datetime) ->
 def price_at(config: SimulationConfig, moment: datetime) -> np.ndarray:
     """Price of every product (catalog order) at ``moment``."""
     seconds = (moment - config.start).total_seconds()
-    return price_timeline(config).prices_in_window(max(int(seconds // (3 * 3600)), 0))
+    return price_timeline(config).prices_in_window(max(int(seconds // WINDOW_SECONDS), 0))

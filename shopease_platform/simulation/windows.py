@@ -1,4 +1,4 @@
-"""3-hour windows: their index, their random streams and their expected volume.
+"""The simulation's windows: their index, their random streams and their expected volume.
 
 Each window draws from its own generator seeded by ``(seed, stream, window index)``, so any window is computed
 alone, in any order, and always gives the same result: re-materializing one partition never shifts another.
@@ -7,15 +7,14 @@ alone, in any order, and always gives the same result: re-materializing one part
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
 from shopease_platform.simulation.config import SimulationConfig
+from shopease_platform.window import WINDOW, WINDOW_SECONDS, WINDOWS_PER_DAY, hour_slot
 
-WINDOW = timedelta(hours=3)
-WINDOW_SECONDS = 3 * 3600
-WINDOWS_PER_DAY = 8
+__all__ = ["WINDOW", "WINDOWS_PER_DAY", "WINDOW_SECONDS"]
 DAYS_PER_YEAR = 365.2425
 
 # Independent random streams; the numbers are part of the data contract (changing one changes the data).
@@ -56,7 +55,7 @@ def volume_multiplier(config: SimulationConfig, window_start: datetime) -> float
     moment = window_start.astimezone(UTC)
     years = (moment - config.start).total_seconds() / 86400.0 / DAYS_PER_YEAR
     return (
-        truth.hour_curve[moment.hour // 3]
+        truth.hour_curve[hour_slot(moment)]
         * truth.weekday_factors[moment.weekday()]
         * truth.season_curve[moment.month - 1]
         * math.exp(math.log1p(truth.annual_growth) * years)

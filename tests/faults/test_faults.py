@@ -22,7 +22,7 @@ import psycopg
 import pymongo
 import pytest
 
-from shopease_platform.assets.dbt import DBT_PROJECT_DIR
+from shopease_platform.resources.dbt_project import DBT_PROJECT_DIR
 from shopease_platform.services import ServiceManager, postgres
 from shopease_platform.services.state import StateFile
 from shopease_platform.settings import Settings

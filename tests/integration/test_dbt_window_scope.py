@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopease_platform.assets.dbt import DBT_PROJECT_DIR, dbt_executable
+from shopease_platform.resources.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from shopease_platform.settings import dbt_profile_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

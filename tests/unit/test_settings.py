@@ -50,6 +50,7 @@ def test_malformed_values_name_their_variable(variable: str, value: str) -> None
 def test_dbt_profile_is_split_from_the_warehouse_url() -> None:
     env = dbt_profile_env("postgresql://ana:p%40ss@db.example:6543/shopease")
     assert env == {
+        "SHOPEASE_DBT_WINDOW_HOURS": "3",
         "SHOPEASE_PG_HOST": "db.example",
         "SHOPEASE_PG_PORT": "6543",
         "SHOPEASE_PG_USER": "ana",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from shopease_platform.orchestration.backfill import chunks
-from shopease_platform.orchestration.partitions import WINDOW, window_groups
+from shopease_platform.window import WINDOW, window_groups
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@
 {%- set window_days = var('price_sensitivity_window_days') | int %}
 {%- set min_days = var('price_sensitivity_min_window_days') | int %}
 {%- set min_quantity = var('price_sensitivity_min_quantity') | int %}
-{%- set window_hours = var('load_window_hours') | int %}
+{%- set window_hours = load_window_hours() %}
 with
 
 history as (

@@ -25,7 +25,7 @@ from psycopg import sql
 
 from shopease_platform.delivery.dashboard.geo import STATE_NAMES
 from shopease_platform.delivery.marts import ANALYTICS_SCHEMA, require_marts, snapshot
-from shopease_platform.simulation.windows import WINDOW
+from shopease_platform.window import WINDOW
 
 DASHBOARD_MARTS = (
     "dim_stores", "dim_states", "fct_orders", "mart_product_sales_daily", "mart_product_popularity",
