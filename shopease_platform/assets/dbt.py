@@ -127,7 +127,8 @@ def raise_build_failure(invocation: DbtCliInvocation) -> None:
     The retry policy is for a server that went away mid-build (a node in `error`); a test that found bad rows
     (`fail`) would fail again on every retry, tripling the time to the alert.
     """
-    results = invocation.get_artifact("run_results.json").get("results", [])
+    written = (invocation.target_path / "run_results.json").exists()  # not when dbt stopped before any node
+    results = invocation.get_artifact("run_results.json").get("results", []) if written else []
     failed = sorted(r["unique_id"] for r in results if r.get("status") == "fail")
     if failed and not any(r.get("status") == "error" for r in results):
         raise dg.Failure(description=f"dbt data tests failed: {', '.join(failed)}", allow_retries=False)
