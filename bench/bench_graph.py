@@ -11,19 +11,27 @@ The floor is what the machine's servers need for the same year with no platform 
 the year's order rows and lines, encoded beforehand and held in memory, into empty raw tables. The backfill's
 ratio to that floor says what the platform adds. Identities are customer documents regenerated from ids
 spread over the year, from cold caches.
+
+`--keep DIR` keeps the servers and both histories in DIR; `--keep DIR --ticks-only` then times ticks alone on
+them (each the window after the history's last run), so a change to the tick is measured in minutes, not in a
+year's backfill. `--ticks N` times N ticks per history and reports their median, for a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pymongo
@@ -34,11 +42,16 @@ from bench.common import bench_servers, figure, ratio
 from shopease_platform.services import Endpoints
 from shopease_platform.settings import with_database
 
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
 END = datetime(2026, 11, 30, 21, tzinfo=UTC)
 """Last window of both histories; the tick is the window after it."""
 START_DATE = "2025-11-01"
 FMT = "%Y-%m-%d-%H:%M"
 SHOPEASE = str(Path(sys.executable).with_name("shopease"))
+SHORT, YEAR = "bench_graph_short", "bench_graph_year"
+"""The two histories' names: their MongoDB database, warehouse, Dagster storage and state folder."""
 TARGET_WINDOWS_PER_MIN, TARGET_TICK_S, TARGET_TICK_RATIO, TARGET_PEAK_MB, TARGET_IDENTITIES = 1000, 30, 1.2, 2048, 20000
 
 
@@ -76,27 +89,36 @@ def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
     return seconds, float(done.stdout.strip().splitlines()[-1])
 
 
-def stage_seconds(env: dict[str, str]) -> Counter[str]:
-    """Seconds per step of the newest run on the history's Dagster instance."""
+@contextmanager
+def history_instance(env: dict[str, str]) -> Iterator[DagsterInstance]:
+    """The history's Dagster instance (its dagster.yaml reads the storage URL from the environment)."""
     import dagster as dg
 
     saved = dict(os.environ)
     os.environ.update(env)
     try:
         with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-            run = instance.get_runs(limit=1)[0]
-            seconds: Counter[str] = Counter()
-            for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS):
-                event = record.dagster_event
-                seconds[event.step_key] += event.event_specific_data.duration_ms / 1000
-            return seconds
+            yield instance
     finally:
         os.environ.clear()
         os.environ.update(saved)
 
 
-def history(servers: Endpoints, home: Path, days: int, name: str) -> dict:
-    """Backfill `days` ending at END, then tick once; wall seconds, stages and peak memory of each."""
+def stage_seconds(env: dict[str, str]) -> Counter[str]:
+    """Seconds per step of the newest run on the history's Dagster instance."""
+    import dagster as dg
+
+    with history_instance(env) as instance:
+        run = instance.get_runs(limit=1)[0]
+        seconds: Counter[str] = Counter()
+        for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS):
+            event = record.dagster_event
+            seconds[event.step_key] += event.event_specific_data.duration_ms / 1000
+        return seconds
+
+
+def backfill(servers: Endpoints, home: Path, days: int, name: str) -> dict:
+    """A fresh history: `days` of windows ending at END, backfilled in one command; wall seconds, stages, memory."""
     env = history_env(servers, home, name)
     with psycopg.connect(with_database(servers.postgres_url, "postgres"), autocommit=True) as conn:
         for database in (name, f"{name}_dagster"):
@@ -105,13 +127,28 @@ def history(servers: Endpoints, home: Path, days: int, name: str) -> dict:
     first = END - timedelta(days=days) + timedelta(hours=3)
     windows = int((END - first) / timedelta(hours=3)) + 1
     backfill_s, backfill_mb = timed(env, "backfill", "--start", first.strftime(FMT), "--end", END.strftime(FMT))
-    stages = stage_seconds(env)
-    tick = (END + timedelta(hours=3)).strftime(FMT)
-    tick_s, tick_mb = timed(env, "backfill", "--start", tick, "--end", tick)
-    tick_stages = stage_seconds(env)
     return {"name": name, "env": env, "first": first, "windows": windows, "backfill_s": backfill_s,
-            "backfill_mb": backfill_mb, "stages": stages, "tick_s": tick_s, "tick_mb": tick_mb,
-            "tick_stages": tick_stages}  # fmt: skip
+            "backfill_mb": backfill_mb, "stages": stage_seconds(env)}  # fmt: skip
+
+
+def last_window(env: dict[str, str]) -> datetime:
+    """The last window the history's newest run covered."""
+    with history_instance(env) as instance:
+        tags = instance.get_runs(limit=1)[0].tags
+    key = tags.get("dagster/asset_partition_range_end") or tags["dagster/partition"]
+    return datetime.strptime(key, FMT).replace(tzinfo=UTC)
+
+
+def ticks(run: dict, count: int) -> None:
+    """`count` ticks, each `shopease backfill` of the window after the history's last; the median is the tick."""
+    seconds, peaks = [], []
+    for _ in range(count):
+        tick = (last_window(run["env"]) + timedelta(hours=3)).strftime(FMT)
+        tick_s, tick_mb = timed(run["env"], "backfill", "--start", tick, "--end", tick)
+        seconds.append(tick_s)
+        peaks.append(tick_mb)
+    run.update(tick_s=statistics.median(seconds), tick_all=seconds, tick_mb=max(peaks),
+               tick_stages=stage_seconds(run["env"]))  # fmt: skip
 
 
 def floor(servers: Endpoints, year: dict) -> tuple[float, float, int, int]:
@@ -173,23 +210,59 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--short-days", type=int, default=30)
+    parser.add_argument("--ticks", type=int, default=1, help="ticks per history; their median is reported")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the servers and both histories in this folder instead of a temporary one"
+    )
+    parser.add_argument(
+        "--ticks-only", action="store_true", help="only tick the histories a previous run left in --keep"
+    )
     args = parser.parse_args()
+    if args.ticks_only and args.keep is None:
+        parser.error("--ticks-only needs --keep, the folder of a previous run")
+    with tempfile.TemporaryDirectory(prefix="shopease-graph-") as scratch:
+        home = args.keep or Path(scratch)
+        if args.ticks_only:
+            return tick_figures(home, args)
+        return whole_graph(home, args)
+
+
+def tick_figures(home: Path, args: argparse.Namespace) -> int:
+    """Tick the histories of a previous run again: the tick's figures alone."""
+    print(f"tick benchmark: the {args.days}-day and {args.short_days}-day histories in {home}")
+    with bench_servers(home / "servers") as servers:
+        short, year = ({"env": history_env(servers, home, name)} for name in (SHORT, YEAR))
+        ticks(short, args.ticks)
+        ticks(year, args.ticks)
+    report_ticks(args, short, year)
+    return 0
+
+
+def report_ticks(args: argparse.Namespace, short: dict, year: dict) -> None:
+    for days, run in ((args.short_days, short), (args.days, year)):
+        figure(f"tick at {days} days of history, wall", run["tick_s"], "s")
+        if len(run["tick_all"]) > 1:
+            print(f"    ({len(run['tick_all'])} ticks: {', '.join(f'{s:.1f}' for s in run['tick_all'])} s)")
+    report("tick stage", year, "tick_stages")
+    ratio(f"tick: {args.days} days / {args.short_days} days", year["tick_s"], short["tick_s"])
+
+
+def whole_graph(home: Path, args: argparse.Namespace) -> int:
     count, rate = identities_per_second(args.days)
     print(f"whole-graph benchmark: {args.days}-day and {args.short_days}-day histories ending {END:%Y-%m-%d %H:%M} UTC")
     figure(f"identities ({count:,} returning customers, cold)", rate, "docs/s")
-    with bench_servers() as servers, tempfile.TemporaryDirectory(prefix="shopease-graph-") as home:
-        short = history(servers, Path(home), args.short_days, "bench_graph_short")
-        year = history(servers, Path(home), args.days, "bench_graph_year")
+    with bench_servers(home / "servers") as servers:
+        short = backfill(servers, home, args.short_days, SHORT)
+        ticks(short, args.ticks)
+        year = backfill(servers, home, args.days, YEAR)
+        ticks(year, args.ticks)
         mongodb_s, postgres_s, orders, lines = floor(servers, year)
     per_min = year["windows"] / year["backfill_s"] * 60
     figure(f"{args.days}-day backfill ({year['windows']:,} windows), wall", year["backfill_s"], "s")
     figure(f"{args.days}-day backfill", per_min, "windows/min")
     report("backfill stage", year, "stages")
     figure(f"{args.short_days}-day backfill, wall", short["backfill_s"], "s")
-    figure(f"tick at {args.short_days} days of history, wall", short["tick_s"], "s")
-    figure(f"tick at {args.days} days of history, wall", year["tick_s"], "s")
-    report("tick stage", year, "tick_stages")
-    ratio(f"tick: {args.days} days / {args.short_days} days", year["tick_s"], short["tick_s"])
+    report_ticks(args, short, year)
     peak = max(year["backfill_mb"], year["tick_mb"], short["backfill_mb"], short["tick_mb"])
     figure("peak memory (largest process)", peak, "MB")
     figure(f"floor: MongoDB insert_many, {orders:,} orders", mongodb_s, "s")

@@ -13,11 +13,15 @@ from shopease_platform.settings import Settings
 
 
 @contextmanager
-def bench_servers() -> Iterator[Endpoints]:
-    """External servers when SHOPEASE_MONGODB_URI / SHOPEASE_POSTGRES_URL are set, else embedded ones (temp folder)."""
-    with tempfile.TemporaryDirectory(prefix="shopease-bench-") as home:
+def bench_servers(home: Path | None = None) -> Iterator[Endpoints]:
+    """External servers when SHOPEASE_MONGODB_URI / SHOPEASE_POSTGRES_URL are set, else embedded ones.
+
+    The embedded servers keep their data in ``home`` when given (stopped at the end, started again with the same
+    data by the next run), else in a temporary folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="shopease-bench-") as scratch:
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-        env["SHOPEASE_HOME"] = str(Path(home))
+        env["SHOPEASE_HOME"] = str(home or Path(scratch))
         manager = ServiceManager(Settings.from_env(env))
         endpoints = manager.up()
         try:
