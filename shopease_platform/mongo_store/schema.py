@@ -1,7 +1,10 @@
 """Collections, indexes and validators of the raw store (database `shopease` by default).
 
 `_id` is each collection's unique id; the extra indexes serve the ETL's window scans (`orders.ordered_at`) and
-the `$lookup`s of the reports: `order_items.product_id` from `products`, `orders.customer_id` from `customers`.
+the `$lookup`s of the reports: `order_items {product_id, quantity, unit_price}` from `products`, `orders
+{customer_id, order_total}` from `customers`. They hold every field the lookups' inner pipelines read, so those
+are covered scans (no document fetched), and they replace the single-field `product_id` / `customer_id`
+indexes, which their first field serves: the writer maintains as many indexes as before.
 `order_items` holds each order's lines as documents of their own (`order_items.py`); databases from before,
 where it was a view over `orders`, are migrated on the first call.
 """
@@ -25,16 +28,19 @@ INDEXES: dict[str, list[IndexModel]] = {
     "price_events": [IndexModel([("product_id", ASCENDING), ("effective_at", ASCENDING)])],
     "orders": [
         IndexModel([("ordered_at", ASCENDING)]),
-        IndexModel([("customer_id", ASCENDING)]),
+        IndexModel([("customer_id", ASCENDING), ("order_total", ASCENDING)]),
         IndexModel([("items.product_id", ASCENDING)]),
     ],
     "order_items": [
-        IndexModel([("product_id", ASCENDING)]),
+        IndexModel([("product_id", ASCENDING), ("quantity", ASCENDING), ("unit_price", ASCENDING)]),
         IndexModel([("order_id", ASCENDING)]),
         IndexModel([("ordered_at", ASCENDING)]),
     ],
     "restocks": [IndexModel([("product_id", ASCENDING)]), IndexModel([("restocked_at", ASCENDING)])],
 }
+
+SUPERSEDED_INDEXES = {"orders": ("customer_id_1",), "order_items": ("product_id_1",)}
+"""Indexes of earlier databases that a compound index above now serves; dropped so writes do not keep paying."""
 
 LINES_OF_ORDERS: list[dict[str, Any]] = [
     {"$unwind": "$items"},
@@ -73,6 +79,8 @@ def ensure_schema(db: Database) -> None:
         if name not in existing:
             _create(db, name)
         db[name].create_indexes(INDEXES[name])
+        for index in set(SUPERSEDED_INDEXES.get(name, ())) & set(db[name].index_information()):
+            db[name].drop_index(index)
     ensure_validators(db)
 
 

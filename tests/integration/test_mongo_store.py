@@ -12,6 +12,7 @@ import pymongo
 import pytest
 from pymongo.database import Database
 
+from shopease_platform.mongo_store import analyses
 from shopease_platform.mongo_store.change_stream import ResumeTokenInvalid, poll_new_orders
 from shopease_platform.mongo_store.contracts import DocumentRefused, refusal_message
 from shopease_platform.mongo_store.schema import LINES_OF_ORDERS, ensure_schema
@@ -66,7 +67,7 @@ def test_window_query_uses_the_ordered_at_index(db: Database) -> None:
     plan = db.orders.find({"ordered_at": {"$gte": T0, "$lt": T0 + timedelta(hours=3)}}).explain()
     winning = str(plan["queryPlanner"]["winningPlan"])
     assert "IXSCAN" in winning and "ordered_at_1" in winning
-    assert {"customer_id_1", "items.product_id_1", "ordered_at_1"} <= set(db.orders.index_information())
+    assert {"customer_id_1_order_total_1", "items.product_id_1", "ordered_at_1"} <= set(db.orders.index_information())
 
 
 def test_order_items_hold_each_line_with_its_order(client: pymongo.MongoClient, db: Database) -> None:
@@ -76,7 +77,8 @@ def test_order_items_hold_each_line_with_its_order(client: pymongo.MongoClient, 
         ("O-1-1", "O-1", "P0", 2),
         ("O-1-2", "O-1", "P1", 1),
     ]
-    assert {"product_id_1", "order_id_1", "ordered_at_1"} <= set(db.order_items.index_information())
+    indexes = set(db.order_items.index_information())
+    assert {"product_id_1_quantity_1_unit_price_1", "order_id_1", "ordered_at_1"} <= indexes
     assert db.command("listCollections", filter={"name": "order_items"})["cursor"]["firstBatch"][0]["type"] == (
         "collection"
     )
@@ -90,8 +92,47 @@ def test_an_order_items_view_of_an_earlier_layout_becomes_the_collection(client:
     db.command("create", "order_items", viewOn="orders", pipeline=LINES_OF_ORDERS)
     ensure_schema(db)
     assert sorted(db.order_items.distinct("_id")) == ["O-1-1", "O-1-2", "O-2-1"]
-    assert "product_id_1" in db.order_items.index_information()
+    assert "product_id_1_quantity_1_unit_price_1" in db.order_items.index_information()
     client.drop_database(name)
+
+
+def test_single_field_indexes_a_compound_one_now_serves_are_dropped(db: Database) -> None:
+    db.orders.create_index("customer_id")
+    db.order_items.create_index("product_id")
+    ensure_schema(db)
+    assert "customer_id_1" not in db.orders.index_information()
+    assert "product_id_1" not in db.order_items.index_information()
+
+
+def test_the_reports_lookups_are_covered_index_scans(client: pymongo.MongoClient, db: Database) -> None:
+    """Each `$lookup` of the brief's analyses reads its inner side from an index alone: a dropped or changed
+    index shows as a collection scan, or as documents examined."""
+    customers = [
+        {"_id": f"C-{n}", "first_name": "Ann", "last_name": f"Lee{n}", "email": f"c{n}@x.test", "created_at": T0}
+        for n in range(1, 5)
+    ]
+    db.customers.insert_many(customers, bypass_document_validation=True)  # only the fields the analyses read
+    write_window(
+        client, db, [_order(1, P0=2, P1=1), _order(2, P0=1), _order(3, minute=9, P2=4)], [], T0 + timedelta(hours=3)
+    )
+    used = analyses.lookup_indexes(db)
+    assert used["revenue_by_category"] == ["product_id_1_quantity_1_unit_price_1"]
+    assert used["inactive_customers"] == ["customer_id_1_order_total_1"]
+    assert analyses.COLLSCAN not in used["top_customer"]
+    for name, (collection, pipeline) in analyses.LOOKUP_PIPELINES.items():
+        plan = db.command("explain", {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+                          verbosity="executionStats")  # fmt: skip
+        inner = [s for s in plan["stages"] if s.get("$lookup", {}).get("from") in ("orders", "order_items")]
+        assert inner and all(s["totalDocsExamined"] == 0 and not s["collectionScans"] for s in inner), name
+    top = analyses.top_customer(db)
+    assert top is not None and (top.customer_id, top.name, top.orders, str(top.spent)) == (
+        "C-3",
+        "Ann Lee3",
+        1,
+        "40.00",
+    )
+    assert analyses.inactive_customers(db) == ["C-4"]
+    assert {k: str(v) for k, v in analyses.revenue_by_category(db).items()} == {"Toys": "80.00"}
 
 
 def test_rewriting_a_window_is_idempotent(client: pymongo.MongoClient, db: Database) -> None:
