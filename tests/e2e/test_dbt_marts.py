@@ -206,3 +206,18 @@ def test_a_corrupted_raw_line_fails_the_revenue_test(year: Platform) -> None:
     built = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert built and not built & {"fct_order_items", "mart_sales_rollup_monthly", "mart_product_popularity"}
     assert year.run_job(WINDOW_JOB, partition_key=window, asset_selection=dbt_keys).success
+
+
+REQUIRED = [("fct_orders", "customer_id"), ("fct_order_items", "product_id"), ("dim_products", "category")]
+
+
+@pytest.mark.parametrize(("table", "column"), REQUIRED)
+def test_postgresql_refuses_a_null_in_a_required_mart_column(year: Platform, table: str, column: str) -> None:
+    """Required columns of the contracted marts are `not null` constraints, enforced on every write, not tests."""
+    with psycopg.connect(year.postgres_url) as conn:
+        with pytest.raises(psycopg.errors.NotNullViolation, match=column):
+            conn.execute(
+                f"insert into analytics.{table} select (jsonb_populate_record(null::analytics.{table}, "
+                f"to_jsonb(t) || jsonb_build_object('{column}', null))).* from analytics.{table} t limit 1"
+            )
+        conn.rollback()

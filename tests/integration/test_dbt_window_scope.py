@@ -12,8 +12,8 @@ from shopease_platform.resources.dbt_project import DBT_PROJECT_DIR, dbt_executa
 from shopease_platform.settings import dbt_profile_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SCOPED = "not_null_fct_orders_order_id"
-WHOLE = "not_null_dim_products_product_id"
+SCOPED = "accepted_range_fct_orders_line_count__1"
+WHOLE = "accepted_range_dim_products_current_price__False__0"
 WINDOW = {
     "SHOPEASE_DBT_WINDOW_START": "2026-05-01T09:00:00+00:00",
     "SHOPEASE_DBT_WINDOW_END": "2026-05-01T12:00:00+00:00",
