@@ -84,7 +84,9 @@ def raw_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     freshness_checks = build_freshness_checks(settings, mart_keys())
-    window_job, reload_job, freshness_job = build_jobs([*freshness_checks, dbt_source_freshness])
+    window_job, reload_job, freshness_job, daily_build_job = build_jobs(
+        [*freshness_checks, dbt_source_freshness], shopease_dbt_models
+    )
     # Late orders are announced by MongoDB change streams; S3 windows are immutable once their manifest is in.
     late_orders = [build_late_orders_sensor(settings, reload_job)] if settings.raw_store == "mongodb" else []
     assets = with_window_partitions(
@@ -93,8 +95,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=[*freshness_checks, dbt_source_freshness],
-        jobs=[window_job, reload_job, freshness_job],
-        schedules=build_schedules(window_job, freshness_job),
+        jobs=[window_job, reload_job, freshness_job, daily_build_job],
+        schedules=build_schedules(window_job, freshness_job, daily_build_job),
         sensors=[
             *late_orders,
             build_freshness_sensor(freshness_checks),
