@@ -7,7 +7,7 @@ place. Files go to the `delivery` resource's folder (SHOPEASE_OUTPUT_DIR, defaul
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -19,9 +19,7 @@ from shopease_platform.delivery.hyper_extracts import (
     PRODUCT_POPULARITY,
     STATE_POPULARITY,
     ExtractResult,
-    ExtractSpec,
-    preview_extract,
-    write_extract,
+    write_extracts,
 )
 from shopease_platform.delivery.marts import MART_COLUMNS
 from shopease_platform.delivery.reporting_role import ensure_reporting_role
@@ -42,7 +40,7 @@ def marts(names: Iterable[str]) -> list[dg.AssetKey]:
 
 
 def _extract_metadata(result: ExtractResult) -> dict[str, dg.RawMetadataValue]:
-    columns, rows = preview_extract(result.path, next(iter(result.rows)))
+    columns, rows = result.preview
     return {
         "dagster/row_count": result.total_rows,
         **{f"rows_{table}": count for table, count in result.rows.items()},
@@ -56,24 +54,39 @@ def _extract_metadata(result: ExtractResult) -> dict[str, dg.RawMetadataValue]:
     }
 
 
-def _extract_asset(spec: ExtractSpec, asset_name: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=["delivery", asset_name],
-        deps=marts(spec.tables),
-        kinds={"tableau", "hyper"},
-        description=f"`{spec.name}.hyper` (tables {', '.join(spec.tables)}) and `{spec.name}.tds` beside it.",
-        **COMMON,
-    )
-    def _asset(postgres: PostgresResource, delivery: DeliveryResource) -> dg.MaterializeResult:
-        with postgres.connect() as conn:
-            result = write_extract(conn, spec, delivery.path())
-        return dg.MaterializeResult(metadata=_extract_metadata(result))
-
-    return _asset
+EXTRACT_ASSETS = {
+    dg.AssetKey(["delivery", "tableau_product_popularity_extract"]): PRODUCT_POPULARITY,
+    dg.AssetKey(["delivery", "tableau_state_popularity_extract"]): STATE_POPULARITY,
+}
 
 
-tableau_product_popularity_extract = _extract_asset(PRODUCT_POPULARITY, "tableau_product_popularity_extract")
-tableau_state_popularity_extract = _extract_asset(STATE_POPULARITY, "tableau_state_popularity_extract")
+@dg.multi_asset(
+    name="tableau_extracts",
+    specs=[
+        dg.AssetSpec(
+            key,
+            deps=marts(spec.tables),
+            kinds={"tableau", "hyper"},
+            description=f"`{spec.name}.hyper` (tables {', '.join(spec.tables)}) and `{spec.name}.tds` beside it.",
+            group_name=GROUP,
+            owners=COMMON["owners"],
+            skippable=True,
+        )
+        for key, spec in EXTRACT_ASSETS.items()
+    ],
+    can_subset=True,
+    retry_policy=COMMON["retry_policy"],
+)
+def tableau_extracts(context, postgres: PostgresResource, delivery: DeliveryResource) -> Iterator[dg.MaterializeResult]:
+    """The Tableau extracts in one step: one snapshot of the marts, one Hyper process, the order lines copied once.
+
+    `context` is left unannotated: Dagster reads annotations at definition time, and this module's are strings.
+    """
+    selected = {key: spec for key, spec in EXTRACT_ASSETS.items() if key in context.selected_asset_keys}
+    with postgres.connect() as conn:
+        results = write_extracts(conn, list(selected.values()), delivery.path())
+    for key, result in zip(selected, results, strict=True):
+        yield dg.MaterializeResult(asset_key=key, metadata=_extract_metadata(result))
 
 
 @dg.asset(key=["delivery", "reporting_role"], deps=marts(MART_COLUMNS), kinds={"postgres"}, **COMMON)
@@ -122,4 +135,4 @@ def dashboard_html(postgres: PostgresResource, delivery: DeliveryResource) -> dg
     return dg.MaterializeResult(metadata=_dashboard_metadata(result))
 
 
-delivery_assets = [tableau_product_popularity_extract, tableau_state_popularity_extract, reporting_role, dashboard_html]
+delivery_assets = [tableau_extracts, reporting_role, dashboard_html]

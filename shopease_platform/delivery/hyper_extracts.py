@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +79,7 @@ class ExtractResult:
     rows: dict[str, int]
     size_bytes: int
     seconds: float
+    preview: tuple[list[str], list[list[object]]]  # the .tds's table's first rows, read back from the file
 
     @property
     def total_rows(self) -> int:
@@ -136,26 +137,56 @@ def write_extract(
     conn: psycopg.Connection, spec: ExtractSpec, output_dir: Path, schema: str = ANALYTICS_SCHEMA
 ) -> ExtractResult:
     """Build `<output_dir>/<spec.name>.hyper` and its `.tds` from the marts, replacing both atomically."""
-    started = time.monotonic()
+    return write_extracts(conn, [spec], output_dir, schema)[0]
+
+
+def write_extracts(
+    conn: psycopg.Connection, specs: Sequence[ExtractSpec], output_dir: Path, schema: str = ANALYTICS_SCHEMA
+) -> list[ExtractResult]:
+    """Build several extracts from one snapshot of the marts, with one Hyper process and one copy of each mart.
+
+    Both dashboards open the order lines (830k rows on a year of data): copying them out of PostgreSQL once and
+    starting Hyper once, instead of once per extract, halves the delivery step of a 3-hour tick.
+    """
     output_dir = output_dir.resolve()  # hyperd resolves relative paths against its own working directory
     output_dir.mkdir(parents=True, exist_ok=True)
+    tables = list(dict.fromkeys(table for spec in specs for table in spec.tables))
+    with (
+        snapshot(conn),
+        tempfile.TemporaryDirectory(prefix=".staging-", dir=output_dir) as staging,
+        HyperProcess(Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters=HYPER_PARAMETERS) as hyper,
+    ):
+        started = time.monotonic()
+        marts = require_marts(conn, tables, schema)
+        copies: dict[str, tuple[Path, int]] = {}
+        for table in tables:
+            csv_path = Path(staging) / f"{table}.csv"
+            copies[table] = (csv_path, copy_table_to_csv(conn, schema, table, marts[table], csv_path))
+        copy_seconds = (time.monotonic() - started) / len(tables)
+        return [_write_one(hyper, spec, marts, copies, output_dir, copy_seconds) for spec in specs]
+
+
+def _write_one(
+    hyper: HyperProcess,
+    spec: ExtractSpec,
+    marts: Mapping[str, list[PgColumn]],
+    copies: Mapping[str, tuple[Path, int]],
+    output_dir: Path,
+    copy_seconds_per_table: float,
+) -> ExtractResult:
+    """One extract from the staged copies; the file is swapped in, then its .tds is written beside it."""
+    started = time.monotonic()
     target = output_dir / f"{spec.name}.hyper"
     rows: dict[str, int] = {}
-    with snapshot(conn):
-        marts = require_marts(conn, spec.tables, schema)
-        # Exit order matters: Hyper closes the file, then it is swapped in, then the staging folder goes.
-        with (
-            tempfile.TemporaryDirectory(prefix=".staging-", dir=output_dir) as staging,
-            atomic_path(target) as temporary,
-            HyperProcess(Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters=HYPER_PARAMETERS) as hyper,
-            Connection(hyper.endpoint, str(temporary), CreateMode.CREATE_AND_REPLACE) as extract,
-        ):
-            extract.catalog.create_schema(EXTRACT_SCHEMA)
-            for table in spec.tables:
-                csv_path = Path(staging) / f"{table}.csv"
-                copied = copy_table_to_csv(conn, schema, table, marts[table], csv_path)
-                rows[table] = _load_csv(extract, table, marts[table], csv_path, copied)
-                csv_path.unlink()
+    # Exit order matters: Hyper closes the file, then it is swapped in.
+    with (
+        atomic_path(target) as temporary,
+        Connection(hyper.endpoint, str(temporary), CreateMode.CREATE_AND_REPLACE) as extract,
+    ):
+        extract.catalog.create_schema(EXTRACT_SCHEMA)
+        for table in spec.tables:
+            csv_path, copied = copies[table]
+            rows[table] = _load_csv(extract, table, marts[table], csv_path, copied)
     # After the extract is in place, so a .tds never describes columns its extract does not have yet.
     tds_path = write_tds(
         output_dir / f"{spec.name}.tds",
@@ -165,7 +196,9 @@ def write_extract(
         columns=[_tds_column(c, spec.semantic_roles) for c in marts[spec.tables[0]]],
         calculations=LINE_CALCULATIONS,
     )
-    return ExtractResult(spec.name, target, tds_path, rows, target.stat().st_size, time.monotonic() - started)
+    preview = _preview(hyper, target, spec.tables[0])
+    seconds = time.monotonic() - started + copy_seconds_per_table * len(spec.tables)
+    return ExtractResult(spec.name, target, tds_path, rows, target.stat().st_size, seconds, preview)
 
 
 def _load_csv(extract: Connection, table: str, columns: list[PgColumn], csv_path: Path, expected: int) -> int:
@@ -186,11 +219,13 @@ def _tds_column(column: PgColumn, semantic_roles: Mapping[str, str]) -> TdsColum
 
 
 def preview_extract(path: Path, table: str, limit: int = 5) -> tuple[list[str], list[list[object]]]:
-    """The first rows of one table, read back from the written file (proof that Tableau's engine opens it)."""
-    with (
-        HyperProcess(Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters=HYPER_PARAMETERS) as hyper,
-        Connection(hyper.endpoint, str(path), CreateMode.NONE) as extract,
-    ):
+    """The first rows of one table, read back from a written file (proof that Tableau's engine opens it)."""
+    with HyperProcess(Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters=HYPER_PARAMETERS) as hyper:
+        return _preview(hyper, path, table, limit)
+
+
+def _preview(hyper: HyperProcess, path: Path, table: str, limit: int = 5) -> tuple[list[str], list[list[object]]]:
+    with Connection(hyper.endpoint, str(path), CreateMode.NONE) as extract:
         name = TableName(EXTRACT_SCHEMA, table)
         columns = [str(c.name.unescaped) for c in extract.catalog.get_table_definition(name).columns]
         rows = extract.execute_list_query(f"SELECT * FROM {name} LIMIT {int(limit)}")

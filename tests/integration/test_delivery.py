@@ -265,6 +265,21 @@ def test_delivery_assets_materialize(warehouse: str, tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_one_extract_asset_alone_writes_only_its_extract(warehouse: str, tmp_path: Path) -> None:
+    """The extracts share one step; selecting one of them writes that one alone."""
+    output = tmp_path / "output"
+    key = dg.AssetKey(["delivery", "tableau_state_popularity_extract"])
+    result = dg.materialize(
+        delivery_assets,
+        selection=[key],
+        resources={"postgres": PostgresResource(url=warehouse), "delivery": DeliveryResource(output_dir=str(output))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    assert [event.asset_key for event in result.get_asset_materialization_events()] == [key]
+    assert sorted(p.name for p in output.iterdir()) == ["popularity_by_state.hyper", "popularity_by_state.tds"]
+
+
 def test_delivery_asset_keys_and_lineage() -> None:
     specs = {spec.key: spec for asset in delivery_assets for spec in asset.specs}
     key = dg.AssetKey(["delivery", "tableau_state_popularity_extract"])
