@@ -11,6 +11,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import dagster as dg
 import psycopg
 import pytest
 
@@ -221,3 +222,15 @@ def test_postgresql_refuses_a_null_in_a_required_mart_column(year: Platform, tab
                 f"to_jsonb(t) || jsonb_build_object('{column}', null))).* from analytics.{table} t limit 1"
             )
         conn.rollback()
+
+
+def test_each_built_table_reports_its_row_count_in_a_database_of_any_name(year: Platform) -> None:
+    """`dagster/row_count` on each dbt table's materialization equals count(*); views report none."""
+    for table in ("fct_order_items", "mart_price_sensitivity", "dim_products"):
+        event = year.instance.get_latest_materialization_event(dg.AssetKey(["analytics", table]))
+        assert event is not None and event.asset_materialization is not None
+        count = _rows(year, f"select count(*) from analytics.{table}")[0][0]
+        assert event.asset_materialization.metadata["dagster/row_count"].value == count, table
+    view = year.instance.get_latest_materialization_event(dg.AssetKey(["analytics", "mart_order_lines"]))
+    assert view is not None and view.asset_materialization is not None
+    assert "dagster/row_count" not in view.asset_materialization.metadata
