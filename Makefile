@@ -27,6 +27,7 @@ test-quick: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt --processes 0
 
 ui: install
 	$(BIN)/shopease services up

@@ -157,7 +157,8 @@
             {{ window_periods_condition(date_column, grain) }}
         {%- else %}
             {%- for value, value_grain in grains.items() %}
-            {{ 'or ' if not loop.first }}({{ grain_column }} = '{{ value }}' and {{ window_periods_condition(date_column, value_grain) }})
+            {%- set periods = window_periods_condition(date_column, value_grain) %}
+            {{ 'or ' if not loop.first }}({{ grain_column }} = '{{ value }}' and {{ periods }})
             {%- endfor %}
         {%- endif %}
     {%- endif -%}

@@ -44,7 +44,10 @@
                 {%- elif scope.get('open_end') -%}
                     {%- do any_of.append(scope.column ~ ' >= ' ~ window.start) -%}
                 {%- else -%}
-                    {%- do any_of.append('(' ~ scope.column ~ ' >= ' ~ window.start ~ ' and ' ~ scope.column ~ ' < ' ~ window.end ~ ')') -%}
+                    {%- do any_of.append(
+                        '(' ~ scope.column ~ ' >= ' ~ window.start
+                        ~ ' and ' ~ scope.column ~ ' < ' ~ window.end ~ ')'
+                    ) -%}
                 {%- endif -%}
             {%- endfor -%}
             {{ return('(' ~ any_of | join(' or ') ~ ')') }}

@@ -19,14 +19,20 @@ top_products as (
 
 per_period as (
 
-    select 'month' as period_grain, month_start as period_start, state_code, product_id, total_quantity, total_sales
+    select
+        'month' as period_grain,
+        month_start as period_start,
+        state_code,
+        product_id,
+        total_quantity,
+        total_sales
     from monthly
 
     union all
 
     select
         'all' as period_grain,
-        (select min(month_start) from monthly) as period_start,
+        (select min(all_months.month_start) as first_month from monthly as all_months) as period_start,
         state_code,
         product_id,
         sum(total_quantity) as total_quantity,
@@ -39,14 +45,16 @@ per_period as (
 expected as (
 
     select
-        period_grain,
-        period_start,
-        state_code,
+        per_period.period_grain,
+        per_period.period_start,
+        per_period.state_code,
         metric.ranking_metric,
-        max(case when metric.ranking_metric = 'quantity' then total_quantity else total_sales end) as best_value
+        max(
+            case when metric.ranking_metric = 'quantity' then per_period.total_quantity else per_period.total_sales end
+        ) as best_value
     from per_period
     cross join (values ('quantity'), ('sales')) as metric (ranking_metric)
-    group by period_grain, period_start, state_code, metric.ranking_metric
+    group by per_period.period_grain, per_period.period_start, per_period.state_code, metric.ranking_metric
 
 ),
 
@@ -74,9 +82,11 @@ select
     actual.top_value
 from expected
 full outer join actual
-    on actual.period_grain = expected.period_grain
-    and actual.period_start = expected.period_start
-    and actual.state_code = expected.state_code
-    and actual.ranking_metric = expected.ranking_metric
-where coalesce(actual.top_products, 0) <> 1
+    on
+        expected.period_grain = actual.period_grain
+        and expected.period_start = actual.period_start
+        and expected.state_code = actual.state_code
+        and expected.ranking_metric = actual.ranking_metric
+where
+    coalesce(actual.top_products, 0) <> 1
     or actual.top_value is distinct from expected.best_value

@@ -77,9 +77,9 @@ enriched as (
         order_items._loaded_at
 
     from order_items
-    left join orders on orders.order_id = order_items.order_id
-    left join products on products.product_id = order_items.product_id
-    left join stores on stores.store_id = orders.store_id
+    left join orders on order_items.order_id = orders.order_id
+    left join products on order_items.product_id = products.product_id
+    left join stores on orders.store_id = stores.store_id
 
 )
 

@@ -26,10 +26,25 @@ priced as (
         coalesce(order_items.unit_price = price_history.price, false) as is_unit_price_in_force
     from order_items
     left join price_history
-        on price_history.product_id = order_items.product_id
-        and order_items.ordered_at >= price_history.valid_from
-        and order_items.ordered_at < price_history.valid_to
+        on
+            order_items.product_id = price_history.product_id
+            and order_items.ordered_at >= price_history.valid_from
+            and order_items.ordered_at < price_history.valid_to
 
 )
 
-select * from priced
+select
+    order_id,
+    line_number,
+    product_id,
+    quantity,
+    unit_price,
+    line_revenue,
+    ordered_at,
+    _source_id,
+    _loaded_at,
+    price_in_force,
+    price_period_seq,
+    is_on_promotion,
+    is_unit_price_in_force
+from priced

@@ -32,7 +32,11 @@ orders as (
 
 customers as (
 
-    select customer_id, created_at, state_code from {{ ref('stg_customers') }}
+    select
+        customer_id,
+        created_at,
+        state_code
+    from {{ ref('stg_customers') }}
 
 ),
 
@@ -46,9 +50,14 @@ earlier_orders as (
         max(modelled.ordered_at) as last_earlier_ordered_at
     from orders
     inner join {{ this }} as modelled
-        on modelled.customer_id = orders.customer_id
-        and (modelled.ordered_at, modelled.order_id) < (orders.ordered_at, orders.order_id)
-    where not exists (select 1 from orders as batch where batch.order_id = modelled.order_id)
+        on
+            orders.customer_id = modelled.customer_id
+            and (modelled.ordered_at, modelled.order_id) < (orders.ordered_at, orders.order_id)
+    where
+        not exists (
+            select batch.order_id from orders as batch
+            where batch.order_id = modelled.order_id
+        )
     group by orders.order_id
 
 ),
@@ -81,8 +90,8 @@ sequenced as (
             earlier_orders.last_earlier_ordered_at
         ) as previous_ordered_at
     from orders
-    left join customers on customers.customer_id = orders.customer_id
-    left join earlier_orders on earlier_orders.order_id = orders.order_id
+    left join customers on orders.customer_id = customers.customer_id
+    left join earlier_orders on orders.order_id = earlier_orders.order_id
 
 ),
 
@@ -100,4 +109,21 @@ final as (
 
 )
 
-select * from final
+select
+    order_id,
+    customer_id,
+    store_id,
+    order_status,
+    currency,
+    order_total,
+    line_count,
+    ordered_at,
+    _source_id,
+    _loaded_at,
+    customer_state,
+    customer_created_at,
+    customer_order_number,
+    previous_ordered_at,
+    is_first_order,
+    is_returning_customer
+from final

@@ -18,7 +18,10 @@ with
 
 products as (
 
-    select product_id, price from {{ ref('stg_products') }}
+    select
+        product_id,
+        price
+    from {{ ref('stg_products') }}
 
 ),
 
@@ -49,8 +52,9 @@ initial_periods as (
         '-infinity'::timestamptz as valid_from
     from products
     left join events as first_event
-        on first_event.product_id = products.product_id
-        and first_event.price_seq = 1
+        on
+            products.product_id = first_event.product_id
+            and first_event.price_seq = 1
 
 ),
 

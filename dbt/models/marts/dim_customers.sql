@@ -20,17 +20,20 @@ customers as (
     select * from {{ ref('stg_customers') }}
     {% if incremental_on_existing_rows() %}
     {%- set window = load_window() %}
-    where customer_id in (
-        select customer_id from {{ ref('fct_orders') }} where {{ incremental_rows_filter('ordered_at') }}
-        union
-        select customer_id from {{ ref('stg_customers') }} where {{ incremental_rows_filter('created_at') }}
-        {%- if window is not none %}
-        union
-        -- customers who had orders in the window: some may have vanished when the ETL reloaded it
-        select customer_id from {{ this }}
-        where last_order_at >= {{ window.start }} and first_order_at < {{ window.end }}
-        {%- endif %}
-    )
+    where
+        customer_id in (
+            select window_orders.customer_id from {{ ref('fct_orders') }} as window_orders
+            where {{ incremental_rows_filter('ordered_at') }}
+            union
+            select window_customers.customer_id from {{ ref('stg_customers') }} as window_customers
+            where {{ incremental_rows_filter('created_at') }}
+            {%- if window is not none %}
+            union
+            -- customers who had orders in the window: some may have vanished when the ETL reloaded it
+            select modelled.customer_id from {{ this }} as modelled
+            where modelled.last_order_at >= {{ window.start }} and modelled.first_order_at < {{ window.end }}
+            {%- endif %}
+        )
     {% endif %}
 
 ),
@@ -46,7 +49,7 @@ order_totals as (
         max(_loaded_at) as last_order_loaded_at
     from {{ ref('fct_orders') }}
     {% if incremental_on_existing_rows() %}
-    where customer_id in (select customer_id from customers)
+    where customer_id in (select customers.customer_id from customers)
     {% endif %}
     group by customer_id
 
@@ -63,4 +66,4 @@ select
     coalesce(order_totals.lifetime_revenue, 0)::numeric(16, 2) as lifetime_revenue,
     greatest(customers._loaded_at, order_totals.last_order_loaded_at) as _loaded_at
 from customers
-left join order_totals on order_totals.customer_id = customers.customer_id
+left join order_totals on customers.customer_id = order_totals.customer_id

@@ -3,7 +3,10 @@ with
 
 bounds as (
 
-    select min(order_date) as first_day, max(order_date) as last_day from {{ ref('fct_orders') }}
+    select
+        min(order_date) as first_day,
+        max(order_date) as last_day
+    from {{ ref('fct_orders') }}
 
 ),
 

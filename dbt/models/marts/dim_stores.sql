@@ -9,7 +9,10 @@ stores as (
 
 states as (
 
-    select state_code, state_name from {{ ref('us_states') }}
+    select
+        state_code,
+        state_name
+    from {{ ref('us_states') }}
 
 )
 
@@ -22,4 +25,4 @@ select
     stores.city,
     stores.opened_at
 from stores
-left join states on states.state_code = stores.state_code
+left join states on stores.state_code = states.state_code

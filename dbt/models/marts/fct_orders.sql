@@ -26,7 +26,10 @@ orders as (
 
 stores as (
 
-    select store_id, store_kind from {{ ref('stg_stores') }}
+    select
+        store_id,
+        store_kind
+    from {{ ref('stg_stores') }}
 
 ),
 
@@ -38,7 +41,7 @@ order_lines as (
         sum(quantity) as total_quantity,
         sum(line_revenue) as order_revenue
     from {{ ref('fct_order_items') }}
-    where order_id in (select order_id from orders)
+    where order_id in (select orders.order_id from orders)
     group by order_id
 
 )
@@ -63,5 +66,5 @@ select
     orders.previous_ordered_at,
     orders._loaded_at
 from orders
-left join order_lines on order_lines.order_id = orders.order_id
-left join stores on stores.store_id = orders.store_id
+left join order_lines on orders.order_id = order_lines.order_id
+left join stores on orders.store_id = stores.store_id

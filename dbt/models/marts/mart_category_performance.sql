@@ -30,8 +30,9 @@ with_context as (
         prior_month.total_sales as prior_month_sales
     from monthly
     left join monthly as prior_month
-        on prior_month.category = monthly.category
-        and prior_month.month_start = (monthly.month_start - interval '1 month')::date
+        on
+            monthly.category = prior_month.category
+            and prior_month.month_start = (monthly.month_start - interval '1 month')::date
 
 )
 

@@ -14,7 +14,9 @@ select
     count(arc_elasticity)::bigint as price_changes,
     count(*) filter (where arc_elasticity is null)::bigint as unmeasured_price_changes,
     round(
-        (percentile_cont(0.5) within group (order by arc_elasticity) filter (where arc_elasticity is not null))::numeric,
+        (
+            percentile_cont(0.5) within group (order by arc_elasticity) filter (where arc_elasticity is not null)
+        )::numeric,
         4
     )::numeric(12, 4) as median_arc_elasticity,
     round(avg(arc_elasticity), 4)::numeric(12, 4) as mean_arc_elasticity

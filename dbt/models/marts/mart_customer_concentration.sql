@@ -52,7 +52,7 @@ ranked as (
         customer_id,
         customer_sales,
         row_number() over (
-            partition by period_grain, period_start order by customer_sales desc, customer_id
+            partition by period_grain, period_start order by customer_sales desc, customer_id asc
         ) as sales_rank,
         count(*) over (partition by period_grain, period_start) as customers
     from customer_periods

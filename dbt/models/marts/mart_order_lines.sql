@@ -12,19 +12,29 @@ order_items as (
 
 products as (
 
-    select product_id, product_name from {{ ref('dim_products') }}
+    select
+        product_id,
+        product_name
+    from {{ ref('dim_products') }}
 
 ),
 
 stores as (
 
-    select store_id, store_name, store_kind from {{ ref('dim_stores') }}
+    select
+        store_id,
+        store_name,
+        store_kind
+    from {{ ref('dim_stores') }}
 
 ),
 
 states as (
 
-    select state_code, state_name from {{ ref('dim_states') }}
+    select
+        state_code,
+        state_name
+    from {{ ref('dim_states') }}
 
 )
 

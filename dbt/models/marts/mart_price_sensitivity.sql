@@ -25,7 +25,12 @@ history as (
 
 products as (
 
-    select product_id, product_name, category, launched_at from {{ ref('dim_products') }}
+    select
+        product_id,
+        product_name,
+        category,
+        launched_at
+    from {{ ref('dim_products') }}
 
 ),
 
@@ -37,6 +42,13 @@ category_window_units as (
         sum(quantity) as units
     from {{ ref('fct_order_items') }}
     group by category, {{ load_window_start('ordered_at') }}
+
+),
+
+window_grid as (
+
+    select generate_series(history_start, history_end, interval '{{ window_hours }} hours') as window_start
+    from history
 
 ),
 
@@ -56,13 +68,11 @@ category_cumulative as (
             0
         ) as units_before
     from (select distinct category from products) as categories
-    cross join (
-        select generate_series(history_start, history_end, interval '{{ window_hours }} hours') as window_start
-        from history
-    ) as grid
+    cross join window_grid as grid
     left join category_window_units
-        on category_window_units.category = categories.category
-        and category_window_units.window_start = grid.window_start
+        on
+            categories.category = category_window_units.category
+            and grid.window_start = category_window_units.window_start
 
 ),
 
@@ -89,7 +99,9 @@ changes as (
             price_periods.valid_from - interval '{{ window_days }} days',
             price_periods.previous_valid_from,
             -- the first whole window after the launch
-            {{ load_window_start("products.launched_at + interval '" ~ window_hours ~ " hours' - interval '1 microsecond'") }},
+            {{ load_window_start(
+                "products.launched_at + interval '" ~ window_hours ~ " hours' - interval '1 microsecond'"
+            ) }},
             history.history_start
         ) as before_start,
         least(
@@ -99,7 +111,7 @@ changes as (
         ) as after_end
     from price_periods
     cross join history
-    left join products on products.product_id = price_periods.product_id
+    left join products on price_periods.product_id = products.product_id
     where price_periods.price_seq > 0
 
 ),
@@ -130,27 +142,32 @@ measured as (
     from change_windows as changes
     left join lateral (
         select sum(order_items.quantity) as quantity
-        from (select product_id, ordered_at, quantity from {{ ref('fct_order_items') }}) as order_items
-        where order_items.product_id = changes.product_id
+        from {{ ref('fct_order_items') }} as order_items
+        where
+            order_items.product_id = changes.product_id
             and order_items.ordered_at >= changes.before_start
             and order_items.ordered_at < changes.changed_at
     ) as quantity_before on true
     left join lateral (
         select sum(order_items.quantity) as quantity
-        from (select product_id, ordered_at, quantity from {{ ref('fct_order_items') }}) as order_items
-        where order_items.product_id = changes.product_id
+        from {{ ref('fct_order_items') }} as order_items
+        where
+            order_items.product_id = changes.product_id
             and order_items.ordered_at >= changes.changed_at
             and order_items.ordered_at < changes.after_end
     ) as quantity_after on true
     left join category_cumulative as at_before_start
-        on at_before_start.category = changes.category
-        and at_before_start.window_start = changes.before_start_window
+        on
+            changes.category = at_before_start.category
+            and changes.before_start_window = at_before_start.window_start
     left join category_cumulative as at_change
-        on at_change.category = changes.category
-        and at_change.window_start = changes.changed_at_window
+        on
+            changes.category = at_change.category
+            and changes.changed_at_window = at_change.window_start
     left join category_cumulative as at_after_end
-        on at_after_end.category = changes.category
-        and at_after_end.window_start = changes.after_end_window
+        on
+            changes.category = at_after_end.category
+            and changes.after_end_window = at_after_end.window_start
 
 ),
 
@@ -158,9 +175,11 @@ rates as (
 
     select
         *,
-        days_before >= {{ min_days }}
+        (
+            days_before >= {{ min_days }}
             and days_after >= {{ min_days }}
-            and quantity_before + quantity_after >= {{ min_quantity }} as is_measurable,
+            and quantity_before + quantity_after >= {{ min_quantity }}
+        ) as is_measurable,
         case when days_before > 0 then quantity_before / days_before end as raw_daily_before,
         case when days_after > 0 then quantity_after / days_after end as raw_daily_after,
         quantity_before / nullif(category_quantity_before, 0)::numeric as share_before,
@@ -173,13 +192,15 @@ elasticities as (
 
     select
         *,
-        case when is_measurable then
-            ((share_after - share_before) / nullif((share_after + share_before) / 2, 0))
-            / nullif((new_price - old_price) / ((new_price + old_price) / 2), 0)
+        case
+            when is_measurable then
+                ((share_after - share_before) / nullif((share_after + share_before) / 2, 0))
+                / nullif((new_price - old_price) / ((new_price + old_price) / 2), 0)
         end as adjusted_elasticity,
-        case when is_measurable then
-            ((raw_daily_after - raw_daily_before) / nullif((raw_daily_after + raw_daily_before) / 2, 0))
-            / nullif((new_price - old_price) / ((new_price + old_price) / 2), 0)
+        case
+            when is_measurable then
+                ((raw_daily_after - raw_daily_before) / nullif((raw_daily_after + raw_daily_before) / 2, 0))
+                / nullif((new_price - old_price) / ((new_price + old_price) / 2), 0)
         end as raw_elasticity
     from rates
 

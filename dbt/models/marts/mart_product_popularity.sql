@@ -71,18 +71,18 @@ select
     total_sales::numeric(16, 2) as total_sales,
     row_number() over (
         partition by period_grain, period_start
-        order by order_count desc, total_sales desc, product_id
+        order by order_count desc, total_sales desc, product_id asc
     )::integer as rank_by_orders,
     row_number() over (
         partition by period_grain, period_start
-        order by total_sales desc, order_count desc, product_id
+        order by total_sales desc, order_count desc, product_id asc
     )::integer as rank_by_sales,
     row_number() over (
         partition by period_grain, period_start, category
-        order by order_count desc, total_sales desc, product_id
+        order by order_count desc, total_sales desc, product_id asc
     )::integer as category_rank_by_orders,
     row_number() over (
         partition by period_grain, period_start, category
-        order by total_sales desc, order_count desc, product_id
+        order by total_sales desc, order_count desc, product_id asc
     )::integer as category_rank_by_sales
 from periods

@@ -4,13 +4,22 @@ with
 
 order_items as (
 
-    select product_id, customer_id, order_id, is_returning_customer from {{ ref('fct_order_items') }}
+    select
+        product_id,
+        customer_id,
+        order_id,
+        is_returning_customer
+    from {{ ref('fct_order_items') }}
 
 ),
 
 products as (
 
-    select product_id, product_name, category from {{ ref('dim_products') }}
+    select
+        product_id,
+        product_name,
+        category
+    from {{ ref('dim_products') }}
 
 ),
 
@@ -65,5 +74,5 @@ select
         6
     )::numeric(9, 6) as returning_share
 from customer_totals
-inner join order_totals on order_totals.product_id = customer_totals.product_id
-left join products on products.product_id = customer_totals.product_id
+inner join order_totals on customer_totals.product_id = order_totals.product_id
+left join products on customer_totals.product_id = products.product_id

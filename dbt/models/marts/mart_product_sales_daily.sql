@@ -18,13 +18,20 @@ order_items as (
 
 products as (
 
-    select product_id, product_name from {{ ref('dim_products') }}
+    select
+        product_id,
+        product_name
+    from {{ ref('dim_products') }}
 
 ),
 
 stores as (
 
-    select store_id, store_name, store_kind from {{ ref('dim_stores') }}
+    select
+        store_id,
+        store_name,
+        store_kind
+    from {{ ref('dim_stores') }}
 
 ),
 
@@ -58,5 +65,5 @@ select
     daily.total_quantity,
     daily.total_sales
 from daily
-left join products on products.product_id = daily.product_id
-left join stores on stores.store_id = daily.store_id
+left join products on daily.product_id = products.product_id
+left join stores on daily.store_id = stores.store_id

@@ -45,7 +45,7 @@ ranked as (
         *,
         row_number() over (
             partition by period_grain, period_start
-            order by total_sales desc, order_count desc, product_id
+            order by total_sales desc, order_count desc, product_id asc
         ) as leader_rank
     from by_period
 

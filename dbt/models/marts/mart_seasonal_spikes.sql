@@ -9,7 +9,10 @@ with
 
 history as (
 
-    select min(order_date) as first_day, max(order_date) as last_day from {{ ref('fct_orders') }}
+    select
+        min(order_date) as first_day,
+        max(order_date) as last_day
+    from {{ ref('fct_orders') }}
 
 ),
 
@@ -21,13 +24,20 @@ months as (
 
 products as (
 
-    select product_id, product_name, category from {{ ref('dim_products') }}
+    select
+        product_id,
+        product_name,
+        category
+    from {{ ref('dim_products') }}
 
 ),
 
 product_sales as (
 
-    select period_start as month_start, product_id, total_quantity
+    select
+        period_start as month_start,
+        product_id,
+        total_quantity
     from {{ ref('mart_product_popularity') }}
     where period_grain = 'month'
 
@@ -35,7 +45,11 @@ product_sales as (
 
 category_sales as (
 
-    select month_start, category, total_quantity from {{ ref('mart_category_performance') }}
+    select
+        month_start,
+        category,
+        total_quantity
+    from {{ ref('mart_category_performance') }}
 
 ),
 
@@ -51,8 +65,9 @@ grid as (
     from products
     cross join months
     left join product_sales
-        on product_sales.product_id = products.product_id
-        and product_sales.month_start = months.month_start
+        on
+            products.product_id = product_sales.product_id
+            and months.month_start = product_sales.month_start
 
     union all
 
@@ -66,8 +81,9 @@ grid as (
     from (select distinct category from products) as categories
     cross join months
     left join category_sales
-        on category_sales.category = categories.category
-        and category_sales.month_start = months.month_start
+        on
+            categories.category = category_sales.category
+            and months.month_start = category_sales.month_start
 
 ),
 
@@ -76,8 +92,9 @@ baselines as (
     select
         grid.*,
         case
-            when (grid.month_start - interval '{{ baseline_months }} months')::date
-                >= (select first_day from history)
+            when
+                (grid.month_start - interval '{{ baseline_months }} months')::date
+                >= (select history.first_day from history)
                 then avg(grid.total_quantity) over (
                     partition by grid.grain, grid.subject_id
                     order by grid.month_start

@@ -18,13 +18,19 @@ order_items as (
 
 products as (
 
-    select product_id, product_name from {{ ref('dim_products') }}
+    select
+        product_id,
+        product_name
+    from {{ ref('dim_products') }}
 
 ),
 
 states as (
 
-    select state_code, state_name from {{ ref('dim_states') }}
+    select
+        state_code,
+        state_name
+    from {{ ref('dim_states') }}
 
 ),
 
@@ -54,5 +60,5 @@ select
     monthly.total_quantity,
     monthly.total_sales
 from monthly
-left join states on states.state_code = monthly.state_code
-left join products on products.product_id = monthly.product_id
+left join states on monthly.state_code = states.state_code
+left join products on monthly.product_id = products.product_id

@@ -19,7 +19,10 @@ order_items as (
 
 states as (
 
-    select state_code, state_name from {{ ref('dim_states') }}
+    select
+        state_code,
+        state_name
+    from {{ ref('dim_states') }}
 
 ),
 
@@ -46,4 +49,4 @@ select
     monthly.total_quantity,
     monthly.total_sales
 from monthly
-left join states on states.state_code = monthly.state_code
+left join states on monthly.state_code = states.state_code

@@ -29,7 +29,7 @@ by_period as (
 
     select
         'all' as period_grain,
-        (select min(month_start) from monthly) as period_start,
+        (select min(all_months.month_start) as first_month from monthly as all_months) as period_start,
         state_code,
         min(state_name) as state_name,
         product_id,
@@ -49,11 +49,11 @@ ranked as (
         *,
         row_number() over (
             partition by period_grain, period_start, state_code
-            order by total_quantity desc, total_sales desc, product_id
+            order by total_quantity desc, total_sales desc, product_id asc
         ) as quantity_rank,
         row_number() over (
             partition by period_grain, period_start, state_code
-            order by total_sales desc, total_quantity desc, product_id
+            order by total_sales desc, total_quantity desc, product_id asc
         ) as sales_rank
     from by_period
 
@@ -61,9 +61,17 @@ ranked as (
 
 leaders as (
 
-    select 'quantity' as ranking_metric, * from ranked where quantity_rank = 1
+    select
+        'quantity' as ranking_metric,
+        *
+    from ranked
+    where quantity_rank = 1
     union all
-    select 'sales' as ranking_metric, * from ranked where sales_rank = 1
+    select
+        'sales' as ranking_metric,
+        *
+    from ranked
+    where sales_rank = 1
 
 )
 

@@ -3,7 +3,11 @@ with
 
 source as (
 
-    {{ latest_version(source('raw', 'rejected_documents'), ['collection', 'source_id'], ['_loaded_at', 'rejected_at']) }}
+    {{ latest_version(
+        source('raw', 'rejected_documents'),
+        ['collection', 'source_id'],
+        ['_loaded_at', 'rejected_at'],
+    ) }}
 
 ),
 
