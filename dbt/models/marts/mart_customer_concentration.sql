@@ -4,15 +4,29 @@
 -- by customer_id (ties at the boundary have equal sales, so the share does not depend on the break).
 with
 
-order_items as (
+orders as (
 
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ ref('fct_orders') }}
+
+),
+
+-- each customer's sales per month first: a third of the rows of the order lines (268k against 833k at a year),
+-- which the year and all-time grains then add up
+customer_months as (
+
+    select
+        customer_id,
+        month_start,
+        date_trunc('year', month_start)::date as year_start,
+        sum(order_revenue) as customer_sales
+    from orders
+    group by customer_id, month_start
 
 ),
 
 first_month as (
 
-    select min(month_start) as month_start from order_items
+    select min(month_start) as month_start from customer_months
 
 ),
 
@@ -20,26 +34,20 @@ customer_periods as (
 
     select
         case
-            when grouping(order_items.month_start) = 0 then 'month'
-            when grouping(order_items.year_start) = 0 then 'year'
+            when grouping(customer_months.month_start) = 0 then 'month'
+            when grouping(customer_months.year_start) = 0 then 'year'
             else 'all'
         end as period_grain,
-        coalesce(order_items.month_start, order_items.year_start, max(first_month.month_start)) as period_start,
-        order_items.customer_id,
-        sum(order_items.line_revenue)::numeric(16, 2) as customer_sales
-    from (
-        select
-            customer_id,
-            month_start,
-            date_trunc('year', month_start)::date as year_start,
-            line_revenue
-        from order_items
-    ) as order_items
+        coalesce(customer_months.month_start, customer_months.year_start, max(first_month.month_start))
+            as period_start,
+        customer_months.customer_id,
+        sum(customer_months.customer_sales)::numeric(16, 2) as customer_sales
+    from customer_months
     cross join first_month
     group by grouping sets (
-        (order_items.month_start, order_items.customer_id),
-        (order_items.year_start, order_items.customer_id),
-        (order_items.customer_id)
+        (customer_months.month_start, customer_months.customer_id),
+        (customer_months.year_start, customer_months.customer_id),
+        (customer_months.customer_id)
     )
 
 ),
