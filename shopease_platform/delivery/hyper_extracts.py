@@ -2,8 +2,9 @@
 
 Each mart is streamed out of PostgreSQL with `COPY ... TO STDOUT` into a CSV file in a staging folder and
 loaded with Hyper's own `COPY ... FROM` (about 25x faster than the row-by-row Inserter, and memory stays flat:
-neither side holds more than a buffer). All marts of one extract are read in a single REPEATABLE READ
-transaction, so the extract is one consistent snapshot even while dbt rebuilds the marts. The file is built
+neither side holds more than a buffer). All marts of the extracts written together are read in a single
+REPEATABLE READ transaction, so they are one consistent snapshot even while dbt rebuilds the marts, and a mart
+two extracts share is copied out once. The file is built
 under a temporary name in the output folder and swapped in with `os.replace`: Tableau never opens a partial
 extract, and a failed run leaves the previous one in place.
 """
