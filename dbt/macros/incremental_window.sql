@@ -148,6 +148,8 @@
     Pre-hook of an incremental period aggregate: delete the periods about to be rebuilt (every period
     without a window). `grains` maps a value of `grain_column` to its grain, for tables holding several
     grains (e.g. {'day': 'day', 'month': 'month'} on period_grain); without it the table has one grain.
+    A grain of none is one period over the whole history (e.g. {'month': 'month', 'all': none}): its rows
+    change with every window, so they are deleted and rebuilt on every run.
 -#}
 {% macro delete_incremental_periods(date_column, grain=none, grain_column=none, grains=none) -%}
     {%- if incremental_on_existing_rows() -%}
@@ -157,9 +159,27 @@
             {{ window_periods_condition(date_column, grain) }}
         {%- else %}
             {%- for value, value_grain in grains.items() %}
-            {%- set periods = window_periods_condition(date_column, value_grain) %}
+            {%- set periods = 'true' if value_grain is none else window_periods_condition(date_column, value_grain) %}
             {{ 'or ' if not loop.first }}({{ grain_column }} = '{{ value }}' and {{ periods }})
             {%- endfor %}
         {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Row filter of an incremental aggregate over the whole history, one row per entity (e.g. per product):
+    with a window, the rows of the entities that have rows in it (read from `source` on `time_column`), so a
+    window run rebuilds only the entities it touched; without a window, or into an empty target, every row.
+    The model's strategy is delete+insert on the entity's key.
+-#}
+{% macro incremental_keys_filter(key_column, source, time_column) -%}
+    {%- set window = load_window() -%}
+    {%- if incremental_on_existing_rows() and window is not none -%}
+        {{ key_column }} in (
+            select touched.{{ key_column }} from {{ source }} as touched
+            where touched.{{ time_column }} >= {{ window.start }} and touched.{{ time_column }} < {{ window.end }}
+        )
+    {%- else -%}
+        true
     {%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='product_id',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Repeat purchasing per product over the whole history: how many customers bought the product, how many
 -- of them bought it again in another order, and how its orders split between new and returning customers.
+-- Incremental: a window run rebuilds the products sold in the window, from all of their order lines.
 with
 
 order_items as (
@@ -10,6 +19,7 @@ order_items as (
         order_id,
         is_returning_customer
     from {{ ref('fct_order_items') }}
+    where {{ incremental_keys_filter('product_id', ref('fct_order_items'), 'ordered_at') }}
 
 ),
 
