@@ -61,7 +61,7 @@ EXTRACT_ASSETS = {
 
 
 @dg.multi_asset(
-    name="tableau_extracts",
+    name="delivery__tableau_extracts",
     specs=[
         dg.AssetSpec(
             key,
