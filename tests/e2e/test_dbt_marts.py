@@ -87,7 +87,7 @@ def test_each_states_number_one_product_equals_plain_sql_on_raw(year: Platform) 
         assert actual == expected, metric
 
 
-def _state_leaders(platform: Platform, order: str) -> list[tuple]:
+def _state_leaders(platform: Platform, order: str, period: dict[str, datetime] = PERIOD) -> list[tuple]:
     return _rows(platform, f"""
         with per_product as (
             select c.state, i.product_id, sum(i.quantity) as quantity, sum(i.line_revenue) as sales
@@ -101,7 +101,7 @@ def _state_leaders(platform: Platform, order: str) -> list[tuple]:
             select state, product_id,
                    row_number() over (partition by state order by {order}, product_id) as position
             from per_product
-        ) ranked where position = 1 order by state""", PERIOD)  # fmt: skip
+        ) ranked where position = 1 order by state""", period)  # fmt: skip
 
 
 def _config(platform: Platform) -> SimulationConfig:
@@ -207,6 +207,36 @@ def test_a_corrupted_raw_line_fails_the_revenue_test(year: Platform) -> None:
     built = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert built and not built & {"fct_order_items", "mart_sales_rollup_monthly", "mart_product_popularity"}
     assert year.run_job(WINDOW_JOB, partition_key=window, asset_selection=dbt_keys).success
+
+
+RAW_REPEAT_PURCHASE = """
+    with per_customer as (
+        select product_id, customer_id, count(distinct order_id) as orders
+        from raw.order_items join raw.orders using (order_id)
+        group by product_id, customer_id
+    )
+    select product_id, count(*), count(*) filter (where orders >= 2)
+    from per_customer group by product_id order by product_id
+"""
+
+
+def test_a_window_run_rebuilds_the_whole_history_marts_to_what_sql_on_raw_says(year: Platform) -> None:
+    """mart_state_top_products and mart_product_repeat_purchase rebuild only what a window touches (its months
+    and the all-months leaders; the products it sold, from all their lines): after a window run over built
+    marts they still equal plain SQL over the whole of `raw`."""
+    dbt_keys = [
+        k for k in year.defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] in ("staging", "analytics")
+    ]
+    assert year.run_job(WINDOW_JOB, partition_key="2025-10-15-12:00", asset_selection=dbt_keys).success
+    whole = {"start": datetime(YEAR, 9, 1, tzinfo=UTC), "end": datetime(YEAR + 1, 1, 1, tzinfo=UTC)}
+    for grain, period, month in (("month", PERIOD, MONTH), ("all", whole, FIRST_DAY)):
+        actual = _rows(year, """select state_code, product_id from analytics.mart_state_top_products
+            where period_grain = %(grain)s and period_start = %(month)s and ranking_metric = 'quantity'
+            order by state_code""", {"grain": grain, "month": month})  # fmt: skip
+        assert actual == _state_leaders(year, "quantity desc, sales desc", period), grain
+    actual = _rows(year, """select product_id, customers, repeat_customers
+        from analytics.mart_product_repeat_purchase order by product_id""")  # fmt: skip
+    assert actual == _rows(year, RAW_REPEAT_PURCHASE)
 
 
 REQUIRED = [("fct_orders", "customer_id"), ("fct_order_items", "product_id"), ("dim_products", "category")]
