@@ -80,7 +80,7 @@ class _Reader:
         self.products, self.stores = _Index(), _Index()
         self.months: set[str] = set()
         self.month_of: dict[Any, str] = {}
-        self.catalog: dict[str, tuple[str | None, str | None]] | None = None
+        self.catalog: dict[str, tuple[str | None, str | None]] = {}
 
     def query(self, template: str, *tables: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         names = [sql.Identifier(self.schema, table) for table in tables]
@@ -99,9 +99,6 @@ class _Reader:
     def catalog_product(self, product_id: str) -> int:
         """The product's id, described from dim_products: the largest datasets leave the names out of their
         rows (fetching them once per row was a fifth of the data collection at 365 days)."""
-        if self.catalog is None:
-            self.catalog = {p: (n, c) for p, n, c in self.query(
-                "select product_id, product_name, category from {}", "dim_products")}  # fmt: skip
         return self.product(product_id, *self.catalog.get(product_id, (None, None)))
 
 
@@ -117,6 +114,8 @@ def collect_dashboard_data(
         for store_id, name, kind in reader.query("select store_id, store_name, store_kind from {} order by 1",
                                                  "dim_stores"):  # fmt: skip
             reader.stores(store_id, name or store_id, kind or "")
+        reader.catalog = {p: (n, c) for p, n, c in reader.query(
+            "select product_id, product_name, category from {}", "dim_products")}  # fmt: skip
         datasets = {
             "sales": _sales(reader),
             "trend": _trend(reader),
